@@ -1,0 +1,29 @@
+"""keras_chattn: channel and spatial attention blocks for Keras 3 CNNs.
+
+Importing the package registers every layer with Keras' serialization under
+the package name `keras_chattn`, which `.keras` files written by these layers
+refer to: import keras_chattn before `keras.saving.load_model`.
+"""
+
+from keras_chattn import layers
+from keras_chattn.layers import ATTENTION_LAYERS
+from keras_chattn.layers import CBAM
+from keras_chattn.layers import ChannelAttention
+from keras_chattn.layers import SpatialAttention
+from keras_chattn.layers import SqueezeExcite
+from keras_chattn.layers import create_attention
+from keras_chattn.layers import get_attention
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ATTENTION_LAYERS",
+    "CBAM",
+    "ChannelAttention",
+    "SpatialAttention",
+    "SqueezeExcite",
+    "__version__",
+    "create_attention",
+    "get_attention",
+    "layers",
+]

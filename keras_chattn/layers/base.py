@@ -1,0 +1,194 @@
+"""Shared machinery of the attention layers.
+
+`AttentionLayer` is the base of every block that takes one 4-D feature map and
+returns a recalibrated map of the same shape: it owns `data_format`, the input
+rank check and the identity output shape. `ChannelExcitation` adds the
+bottleneck MLP that squeeze-and-excitation style channel gates share (SE-Net's
+excitation, CBAM's shared MLP): pooled descriptors go through
+Dense(C // reduction) -> activation -> Dense(C), the results are summed, and a
+gate turns the sum into one weight per channel.
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers import validation
+
+
+def clone_initializer(initializer):
+    """A fresh instance with the same config, so sublayers never share one."""
+    return keras.initializers.get(keras.initializers.serialize(initializer))
+
+
+class AttentionLayer(keras.layers.Layer):
+    """Base class of layers that recalibrate a 4-D map and keep its shape.
+
+    Subclasses implement `build` (calling `input_channels` first) and `call`.
+
+    Args:
+        data_format: `"channels_last"` (`(batch, height, width, channels)`) or
+            `"channels_first"` (`(batch, channels, height, width)`). Defaults
+            to `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+    """
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = validation.data_format(data_format)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    @property
+    def channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    @property
+    def spatial_axes(self):
+        return (1, 2) if self.data_format == "channels_last" else (2, 3)
+
+    @property
+    def layout(self):
+        if self.data_format == "channels_last":
+            return "(batch, height, width, channels)"
+        return "(batch, channels, height, width)"
+
+    def check_rank(self, input_shape):
+        """Raises unless `input_shape` is 4-D; returns it as a tuple."""
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 4:
+            raise ValueError(
+                f"{type(self).__name__} expects a 4-D input {self.layout} for "
+                f"data_format={self.data_format!r}. "
+                f"Received: input_shape={input_shape}"
+            )
+        return input_shape
+
+    def input_channels(self, input_shape):
+        """Checks a build shape and returns its (known) channel count."""
+        input_shape = self.check_rank(input_shape)
+        channels = input_shape[self.channel_axis]
+        if channels is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a known channel dimension "
+                f"(axis {self.channel_axis % 4} of {self.layout}) to size its "
+                f"weights. Received: input_shape={input_shape}"
+            )
+        self.input_spec = keras.layers.InputSpec(
+            ndim=4, axes={self.channel_axis: channels}
+        )
+        return channels
+
+    def with_channels(self, input_shape, channels):
+        """`input_shape` with its channel dimension replaced."""
+        shape = list(input_shape)
+        shape[self.channel_axis] = channels
+        return tuple(shape)
+
+    def broadcast_over_space(self, channel_weights):
+        """(batch, C) -> a shape that multiplies the (batch, ...) input."""
+        for axis in self.spatial_axes:
+            channel_weights = ops.expand_dims(channel_weights, axis)
+        return channel_weights
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class ChannelExcitation(AttentionLayer):
+    """Base of channel gates: pooled descriptors -> shared MLP -> sum -> gate.
+
+    Subclasses implement `pool(inputs)`, returning a list of `(batch, C)`
+    descriptors in the compute dtype. Every descriptor goes through the same
+    two Dense layers (`reduce`, `expand`); their outputs are summed before the
+    gate.
+    """
+
+    def __init__(
+        self,
+        reduction=16,
+        use_bias=True,
+        min_units=1,
+        activation="relu",
+        gate="sigmoid",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.reduction = validation.positive_int("reduction", reduction)
+        self.use_bias = validation.boolean("use_bias", use_bias)
+        self.min_units = validation.positive_int("min_units", min_units)
+        self.activation = validation.activation("activation", activation)
+        self.gate = validation.activation("gate", gate)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def bottleneck_units(self, channels):
+        """max(channels // reduction, min_units), refusing an expansion."""
+        units = max(channels // self.reduction, self.min_units)
+        if units > channels:
+            raise ValueError(
+                f"{type(self).__name__} would widen, not squeeze: "
+                f"min_units={self.min_units} is larger than the input's "
+                f"{channels} channels (with reduction={self.reduction}). "
+                f"Pass min_units <= {channels}."
+            )
+        return units
+
+    def build(self, input_shape):
+        channels = self.input_channels(input_shape)
+        units = self.bottleneck_units(channels)
+        self.reduce = self._dense(units, self.activation, "reduce")
+        self.reduce.build((None, channels))
+        self.expand = self._dense(channels, None, "expand")
+        self.expand.build((None, units))
+
+    def _dense(self, units, activation, name):
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            use_bias=self.use_bias,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def pool(self, inputs):
+        raise NotImplementedError
+
+    def channel_weights(self, inputs):
+        """The gate's output, shape `(batch, C)`, before broadcasting."""
+        logits = None
+        for descriptor in self.pool(inputs):
+            mlp_output = self.expand(self.reduce(descriptor))
+            logits = mlp_output if logits is None else logits + mlp_output
+        return self.gate(logits)
+
+    def call(self, inputs):
+        weights = self.channel_weights(inputs)
+        return inputs * self.broadcast_over_space(weights)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "reduction": self.reduction,
+                "use_bias": self.use_bias,
+                "min_units": self.min_units,
+                "activation": keras.activations.serialize(self.activation),
+                "gate": keras.activations.serialize(self.gate),
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+            }
+        )
+        return config

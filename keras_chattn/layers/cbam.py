@@ -1,0 +1,175 @@
+"""Convolutional Block Attention Module (CBAM).
+
+Reference: Woo, Park, Lee and Kweon, "CBAM: Convolutional Block Attention
+Module", ECCV 2018 (https://arxiv.org/abs/1807.06521); official code:
+Jongchan/attention-module (`MODELS/cbam.py`).
+"""
+
+import keras
+
+from keras_chattn.layers import validation
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.channel_attention import ChannelAttention
+from keras_chattn.layers.spatial_attention import SpatialAttention
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class CBAM(AttentionLayer):
+    """CBAM: channel attention, then spatial attention, on one feature map.
+
+        F'  = M_c(F) * F       (`ChannelAttention`: pools -> shared MLP)
+        F'' = M_s(F') * F'     (`SpatialAttention`: [max; mean] -> conv -> BN)
+
+    The two halves are sublayers named `channel_attention` and
+    `spatial_attention`, so their weights can be inspected or frozen
+    separately. Placed in a residual block, CBAM goes on the residual branch
+    after the last BatchNorm and before the addition (Fig. 3 of the paper).
+
+    Args:
+        reduction: positive int, reduction ratio of the shared channel MLP.
+            Defaults to `16`.
+        spatial_kernel_size: odd positive int, size of the spatial
+            convolution. Defaults to `7`.
+        pool_types: pools of the channel half, from
+            `("avg", "max", "lse", "lp")`. Defaults to `("avg", "max")`.
+        use_spatial: bool; `False` keeps only the channel half (the official
+            code's `no_spatial=True`). Defaults to `True`.
+        use_bias: bool, biases in the channel MLP. Defaults to `True`.
+        min_units: positive int, lower bound on the MLP hidden width.
+            Defaults to `1`.
+        activation: hidden activation of the channel MLP. Defaults to
+            `"relu"`.
+        gate: activation of both attention maps. Defaults to `"sigmoid"`.
+        use_batchnorm: bool, BatchNorm in the spatial half. Defaults to
+            `True`.
+        kernel_initializer: initializer of every kernel. Defaults to
+            `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of every kernel.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor with a known channel count; height and width may
+            be unknown.
+        training: bool, mode of the spatial BatchNorm.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import keras
+    >>> import keras_chattn
+    >>> model = keras.Sequential(
+    ...     [
+    ...         keras.Input((32, 32, 3)),
+    ...         keras.layers.Conv2D(256, 3, padding="same"),
+    ...         keras_chattn.layers.CBAM(reduction=16),
+    ...     ]
+    ... )
+    >>> cbam = model.layers[-1]
+    >>> cbam.channel_attention.count_params()
+    8464
+    >>> len(cbam.trainable_weights), cbam.count_params()
+    (7, 8566)
+
+    Reference:
+        Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
+    """
+
+    def __init__(
+        self,
+        reduction=16,
+        spatial_kernel_size=7,
+        pool_types=("avg", "max"),
+        use_spatial=True,
+        use_bias=True,
+        min_units=1,
+        activation="relu",
+        gate="sigmoid",
+        use_batchnorm=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.use_spatial = validation.boolean("use_spatial", use_spatial)
+        self.spatial_kernel_size = validation.odd_positive_int(
+            "spatial_kernel_size", spatial_kernel_size
+        )
+        self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
+        # The halves check their own arguments and own the canonical values.
+        self.channel_attention = ChannelAttention(
+            reduction=reduction,
+            pool_types=pool_types,
+            use_bias=use_bias,
+            min_units=min_units,
+            activation=activation,
+            gate=gate,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            data_format=self.data_format,
+            dtype=self.dtype_policy,
+            name="channel_attention",
+        )
+        self.spatial_attention = None
+        if self.use_spatial:
+            self.spatial_attention = SpatialAttention(
+                kernel_size=self.spatial_kernel_size,
+                use_batchnorm=self.use_batchnorm,
+                gate=gate,
+                kernel_initializer=kernel_initializer,
+                kernel_regularizer=kernel_regularizer,
+                data_format=self.data_format,
+                dtype=self.dtype_policy,
+                name="spatial_attention",
+            )
+        self.reduction = self.channel_attention.reduction
+        self.pool_types = self.channel_attention.pool_types
+        self.use_bias = self.channel_attention.use_bias
+        self.min_units = self.channel_attention.min_units
+        self.activation = self.channel_attention.activation
+        self.gate = self.channel_attention.gate
+        self.kernel_initializer = self.channel_attention.kernel_initializer
+        self.kernel_regularizer = self.channel_attention.kernel_regularizer
+
+    def build(self, input_shape):
+        self.input_channels(input_shape)
+        self.channel_attention.build(input_shape)
+        if self.use_spatial:
+            self.spatial_attention.build(input_shape)
+
+    def call(self, inputs, training=None):
+        outputs = self.channel_attention(inputs)
+        if self.use_spatial:
+            outputs = self.spatial_attention(outputs, training=training)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "reduction": self.reduction,
+                "spatial_kernel_size": self.spatial_kernel_size,
+                "pool_types": list(self.pool_types),
+                "use_spatial": self.use_spatial,
+                "use_bias": self.use_bias,
+                "min_units": self.min_units,
+                "activation": keras.activations.serialize(self.activation),
+                "gate": keras.activations.serialize(self.gate),
+                "use_batchnorm": self.use_batchnorm,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+            }
+        )
+        return config

@@ -1,0 +1,120 @@
+"""CBAM's channel attention module.
+
+Reference: Woo, Park, Lee and Kweon, "CBAM: Convolutional Block Attention
+Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 2.
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers.base import ChannelExcitation
+
+POOL_TYPES = ("avg", "max", "lse", "lp")
+
+
+def _check_pool_types(pool_types):
+    if isinstance(pool_types, str) or not isinstance(pool_types, (list, tuple)):
+        raise ValueError(
+            "pool_types must be a non-empty list or tuple of pool names from "
+            f"{list(POOL_TYPES)}. Received: pool_types={pool_types!r}"
+        )
+    unknown = [p for p in pool_types if p not in POOL_TYPES]
+    if not pool_types or unknown:
+        raise ValueError(
+            f"pool_types must be a non-empty list of names from "
+            f"{list(POOL_TYPES)}. Received: pool_types={pool_types!r}"
+        )
+    if len(set(pool_types)) != len(pool_types):
+        raise ValueError(
+            "pool_types must not repeat a pool (it would count that "
+            f"descriptor twice). Received: pool_types={pool_types!r}"
+        )
+    return tuple(pool_types)
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class ChannelAttention(ChannelExcitation):
+    """Channel attention of CBAM: several global pools, one shared MLP.
+
+    Each global pool over height and width gives a `(batch, C)` descriptor.
+    Every descriptor goes through the SAME bottleneck MLP
+    `Dense(C // reduction)` -> `activation` -> `Dense(C)`; the MLP outputs are
+    summed, passed through `gate` and multiply the input:
+
+        M_c(F) = sigmoid(MLP(AvgPool(F)) + MLP(MaxPool(F)))
+        y = M_c(F) * F
+
+    With biases (the official code's `nn.Linear`) the second bias enters the
+    sum once per pool, exactly as in the reference implementation.
+
+    Pools: `"avg"` (mean), `"max"`, `"lse"` (log-sum-exp, a smooth maximum)
+    and `"lp"` (L2 norm over positions), the options of the official code.
+    `"lse"` and `"lp"` are computed in float32 and cast back, because in
+    float16 they overflow on ordinary maps.
+
+    Args:
+        reduction: positive int, reduction ratio of the shared MLP. Defaults
+            to `16`.
+        pool_types: non-empty list of pool names from
+            `("avg", "max", "lse", "lp")`. Defaults to `("avg", "max")`.
+        use_bias: bool, biases in the shared MLP. Defaults to `True`.
+        min_units: positive int, lower bound on the hidden width (at most C).
+            Defaults to `1`.
+        activation: hidden activation of the MLP. Defaults to `"relu"`.
+        gate: activation applied to the summed logits. Defaults to
+            `"sigmoid"`.
+        kernel_initializer: initializer of the MLP kernels. Defaults to
+            `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of the MLP kernels.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor with a known channel count.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> layer = keras_chattn.layers.ChannelAttention(reduction=16)
+    >>> y = layer(np.random.rand(2, 7, 7, 256).astype("float32"))
+    >>> tuple(y.shape), layer.count_params()
+    ((2, 7, 7, 256), 8464)
+
+    Reference:
+        Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
+    """
+
+    def __init__(self, reduction=16, pool_types=("avg", "max"), **kwargs):
+        super().__init__(reduction=reduction, **kwargs)
+        self.pool_types = _check_pool_types(pool_types)
+
+    def pool(self, inputs):
+        axes = self.spatial_axes
+        descriptors = []
+        for pool_type in self.pool_types:
+            if pool_type == "avg":
+                descriptors.append(ops.mean(inputs, axis=axes))
+            elif pool_type == "max":
+                descriptors.append(ops.max(inputs, axis=axes))
+            else:
+                wide = ops.cast(inputs, "float32")
+                if pool_type == "lse":
+                    pooled = ops.logsumexp(wide, axis=axes)
+                else:
+                    pooled = ops.sqrt(ops.sum(ops.square(wide), axis=axes))
+                descriptors.append(ops.cast(pooled, self.compute_dtype))
+        return descriptors
+
+    def get_config(self):
+        config = super().get_config()
+        config["pool_types"] = list(self.pool_types)
+        return config

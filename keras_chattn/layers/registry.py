@@ -1,0 +1,93 @@
+"""Names of the attention blocks, and turning a name or factory into a layer.
+
+Model builders, tuners and tests all go through this table, so a block
+registered here is available (and tested) everywhere the day it is added.
+"""
+
+import keras
+
+from keras_chattn.layers.cbam import CBAM
+from keras_chattn.layers.squeeze_excite import SqueezeExcite
+
+ATTENTION_LAYERS = {
+    "se": SqueezeExcite,
+    "cbam": CBAM,
+}
+
+
+def get_attention(spec):
+    """Resolves an attention spec to a layer class or factory, or None.
+
+    Args:
+        spec: `None` or `"none"` (no attention); a registry name from
+            `ATTENTION_LAYERS` (case-insensitive); a `keras.layers.Layer`
+            subclass; or any callable returning a new layer when called with
+            keyword arguments. A layer instance is refused: a block placed in
+            many positions must be a new layer (new weights) at each.
+
+    Returns:
+        The class or callable, or `None`.
+
+    Example:
+
+    >>> import keras_chattn
+    >>> keras_chattn.get_attention("SE").__name__
+    'SqueezeExcite'
+    >>> keras_chattn.get_attention("none") is None
+    True
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key == "none":
+            return None
+        if key not in ATTENTION_LAYERS:
+            raise ValueError(
+                f"Unknown attention block {spec!r}. attention must be None, "
+                f"'none', one of {sorted(ATTENTION_LAYERS)}, a Layer class or "
+                f"a callable returning a layer. Received: attention={spec!r}"
+            )
+        return ATTENTION_LAYERS[key]
+    if isinstance(spec, keras.layers.Layer):
+        raise ValueError(
+            "attention must be a Layer class or a factory, not a layer "
+            "instance: one instance placed in several blocks would share its "
+            f"weights between them. Received: attention={spec!r}; pass "
+            f"{type(spec).__name__} (the class) or a function returning a "
+            "new layer instead."
+        )
+    if callable(spec):
+        return spec
+    raise ValueError(
+        f"attention must be None, a name from {sorted(ATTENTION_LAYERS)}, a "
+        f"Layer class or a callable. Received: attention={spec!r} of type "
+        f"{type(spec).__name__}"
+    )
+
+
+def create_attention(spec, **kwargs):
+    """Returns a new attention layer for `spec` (see `get_attention`), or None.
+
+    Args:
+        spec: anything `get_attention` accepts.
+        **kwargs: passed to the class or factory (e.g. `reduction=8`,
+            `name="conv2_block1_attention"`).
+
+    Example:
+
+    >>> import keras_chattn
+    >>> layer = keras_chattn.create_attention("cbam", reduction=8)
+    >>> type(layer).__name__, layer.reduction
+    ('CBAM', 8)
+    """
+    factory = get_attention(spec)
+    if factory is None:
+        return None
+    layer = factory(**kwargs)
+    if not isinstance(layer, keras.layers.Layer):
+        raise ValueError(
+            "attention factory must return a keras.layers.Layer. "
+            f"Received: attention={spec!r}, which returned {layer!r}"
+        )
+    return layer

@@ -1,0 +1,161 @@
+"""CBAM's spatial attention module.
+
+Reference: Woo, Park, Lee and Kweon, "CBAM: Convolutional Block Attention
+Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 3.
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers import validation
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import clone_initializer
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class SpatialAttention(AttentionLayer):
+    """Spatial attention of CBAM: one weight per position from a 2-map conv.
+
+    The channel-wise maximum and mean of the input are stacked into a 2-channel
+    map (maximum first, as the official code's `ChannelPool`), convolved by a
+    `kernel_size x kernel_size` convolution with "same" padding and no bias to
+    one map, batch-normalised, passed through `gate` and multiplied into every
+    channel:
+
+        M_s(F) = sigmoid(BN(conv([MaxPool_c(F); AvgPool_c(F)])))
+        y = M_s(F) * F
+
+    The BatchNorm follows the official code (`BasicConv(..., bn=True)`, PyTorch
+    epsilon 1e-5, momentum 0.01 which is Keras momentum 0.99) and its gamma
+    starts at 0, as the official ResNet initialisation sets it: a fresh layer
+    multiplies every position by sigmoid(0) = 0.5, and learns to depart from
+    that.
+
+    Args:
+        kernel_size: odd positive int, size of the square convolution.
+            Defaults to `7`.
+        use_batchnorm: bool, BatchNorm after the convolution. Defaults to
+            `True`.
+        gate: activation turning the map into weights. Defaults to
+            `"sigmoid"`.
+        kernel_initializer: initializer of the convolution kernel. Defaults to
+            `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of the convolution kernel.
+        batchnorm_momentum: momentum of the BatchNorm moving statistics.
+            Defaults to `0.99`.
+        batchnorm_epsilon: BatchNorm epsilon. Defaults to `1e-5`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor; height, width and channels may all be unknown
+            (the layer's weights do not depend on them).
+        training: bool, BatchNorm mode. Defaults to the Keras learning phase.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> layer = keras_chattn.layers.SpatialAttention(kernel_size=7)
+    >>> y = layer(np.ones((2, 16, 16, 64), "float32"))
+    >>> tuple(y.shape)
+    (2, 16, 16, 64)
+    >>> [w.shape for w in layer.trainable_weights]
+    [(7, 7, 2, 1), (1,), (1,)]
+
+    Reference:
+        Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
+    """
+
+    def __init__(
+        self,
+        kernel_size=7,
+        use_batchnorm=True,
+        gate="sigmoid",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        batchnorm_momentum=0.99,
+        batchnorm_epsilon=1e-5,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.kernel_size = validation.odd_positive_int(
+            "kernel_size", kernel_size
+        )
+        self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
+        self.gate = validation.activation("gate", gate)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.batchnorm_momentum = validation.number_in_range(
+            "batchnorm_momentum", batchnorm_momentum, 0.0, 1.0
+        )
+        self.batchnorm_epsilon = validation.number_in_range(
+            "batchnorm_epsilon", batchnorm_epsilon, 0.0, None
+        )
+
+    def build(self, input_shape):
+        input_shape = self.check_rank(input_shape)
+        self.conv = keras.layers.Conv2D(
+            1,
+            self.kernel_size,
+            padding="same",
+            use_bias=False,
+            data_format=self.data_format,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name="conv",
+        )
+        self.conv.build(self.with_channels(input_shape, 2))
+        if self.use_batchnorm:
+            self.batchnorm = keras.layers.BatchNormalization(
+                axis=self.channel_axis,
+                momentum=self.batchnorm_momentum,
+                epsilon=self.batchnorm_epsilon,
+                gamma_initializer="zeros",
+                dtype=self.dtype_policy,
+                name="batchnorm",
+            )
+            self.batchnorm.build(self.with_channels(input_shape, 1))
+
+    def call(self, inputs, training=None):
+        axis = self.channel_axis
+        descriptor = ops.concatenate(
+            [
+                ops.max(inputs, axis=axis, keepdims=True),
+                ops.mean(inputs, axis=axis, keepdims=True),
+            ],
+            axis=axis,
+        )
+        logits = self.conv(descriptor)
+        if self.use_batchnorm:
+            logits = self.batchnorm(logits, training=training)
+        return inputs * self.gate(logits)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "kernel_size": self.kernel_size,
+                "use_batchnorm": self.use_batchnorm,
+                "gate": keras.activations.serialize(self.gate),
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "batchnorm_momentum": self.batchnorm_momentum,
+                "batchnorm_epsilon": self.batchnorm_epsilon,
+            }
+        )
+        return config

@@ -1,0 +1,95 @@
+"""Argument checks shared by the attention layers.
+
+Every check raises a `ValueError` that names the argument, says what was
+expected and repeats the value received, so a user never has to read a
+backend traceback to find a typo in a constructor call.
+"""
+
+import numbers
+
+import keras
+
+
+def positive_int(name, value):
+    """Returns `value` as a Python int, or raises if it is not one >= 1.
+
+    Booleans and floats (even `16.0`) are refused: a reduction ratio or a
+    kernel size that is not an integer is almost always a bug upstream.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be a positive integer. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    if value < 1:
+        raise ValueError(
+            f"{name} must be a positive integer. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def odd_positive_int(name, value):
+    """Returns `value` as an int, or raises if it is not odd and >= 1."""
+    value = positive_int(name, value)
+    if value % 2 == 0:
+        raise ValueError(
+            f"{name} must be an odd positive integer so that 'same' padding "
+            f"keeps the map centred. Received: {name}={value}"
+        )
+    return value
+
+
+def boolean(name, value):
+    """Returns `value` if it is a bool, or raises."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"{name} must be True or False. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    return value
+
+
+def choice(name, value, choices):
+    """Returns `value` if it is one of `choices`, or raises listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"{name} must be one of {sorted(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def data_format(value):
+    """Resolves `None` to Keras' global image data format and checks it."""
+    if value is None:
+        return keras.config.image_data_format()
+    return choice("data_format", value, ("channels_first", "channels_last"))
+
+
+def activation(name, value):
+    """Resolves an activation identifier, naming the argument on failure."""
+    try:
+        return keras.activations.get(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"{name} must be the name of a Keras activation (e.g. 'relu', "
+            f"'sigmoid'), a callable or None. Received: {name}={value!r}"
+        ) from error
+
+
+def number_in_range(name, value, low, high):
+    """Returns `value` as a float, or raises unless low <= value < high.
+
+    With `high=None` the range is open above and `value` must then be strictly
+    greater than `low` (an epsilon, say).
+    """
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if high is None:
+        ok = is_number and value > low
+        expected = f"a number > {low}"
+    else:
+        ok = is_number and low <= value < high
+        expected = f"a number in [{low}, {high})"
+    if not ok:
+        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+    return float(value)

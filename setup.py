@@ -1,0 +1,47 @@
+"""Packaging for keras_chattn: Keras 3 attention blocks for CNNs."""
+
+import pathlib
+import re
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"',
+    (HERE / "keras_chattn" / "__init__.py").read_text(),
+    re.MULTILINE,
+).group(1)
+
+setup(
+    name="keras_chattn",
+    version=VERSION,
+    description=(
+        "Keras 3 channel and spatial attention blocks (SE, CBAM, ...) for "
+        "convolutional networks, on TensorFlow, JAX and PyTorch."
+    ),
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["keras_chattn", "keras_chattn.*"]),
+    install_requires=[
+        # 3.8 is the oldest Keras we rely on for dtype policies passed to
+        # sublayers; the test suite has been run against Keras 3.15.
+        "keras>=3.8",
+        "numpy",
+        "tensorflow",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            # The layer tests run a second time on the JAX backend.
+            "jax",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "License :: OSI Approved :: Apache Software License",
+    ],
+)

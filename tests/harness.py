@@ -1,0 +1,373 @@
+"""The contract every keras_chattn layer passes, as one shared set of checks.
+
+A layer test module describes its layer with one or more `LayerCase`s and
+adds `test_contract = harness.contract_test(CASES)`. That parametrises one
+test per (case, check), so a failure names both. The checks:
+
+- config: `get_config` names every constructor argument and survives
+  `from_config` unchanged (compared as sorted JSON);
+- serialization: `serialize_keras_object` writes the `keras_chattn>` name and
+  `deserialize_keras_object` rebuilds an equal layer;
+- weights: exact trainable and non-trainable parameter counts after `build`;
+- shapes: symbolic shape == `compute_output_shape` == eager shape, with an
+  unknown batch size;
+- dynamic spatial size: a model built on `(None, None, C)` runs at two sizes
+  (or, for a layer that cannot, raises a ValueError that says so);
+- fit: one training step changes every trainable weight, loss finite;
+- jit_compile: one training step with `jit_compile=True`;
+- mixed precision: under the global `mixed_float16` and `mixed_bfloat16`
+  policies, outputs in the compute dtype, variables float32, every sublayer on
+  the policy, no NaN/inf on a map with more positions than a float16 sum can
+  count (64x64 = 4096 > 2048), outputs close to float32 with equal weights,
+  and a finite training step;
+- channels_first: equal weights give the transposed output;
+- saved artifacts: `.keras` reloads in a NEW process that imports only
+  keras_chattn (default `safe_mode`), and the `model.export()` SavedModel
+  reloads with `tf.saved_model.load` without keras_chattn; both give the same
+  outputs.
+
+Weights are randomised before every numerical comparison: fresh CBAM spatial
+gates start as a constant 0.5 (BatchNorm gamma = 0), which would hide bugs.
+"""
+
+import dataclasses
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+BACKEND = keras.backend.backend()
+
+
+@dataclasses.dataclass
+class LayerCase:
+    """One configuration of a layer and what the contract expects of it.
+
+    Attributes:
+        layer_cls: the layer class.
+        init_kwargs: constructor arguments (no `data_format`: the harness
+            sets it).
+        input_shape: channels_last shape without the batch dimension.
+        trainable: exact number of trainable parameters on `input_shape`.
+        non_trainable: exact number of non-trainable parameters.
+        dynamic_spatial: whether height and width may be unknown.
+        id: test id suffix.
+    """
+
+    layer_cls: type
+    init_kwargs: dict
+    input_shape: tuple
+    trainable: int
+    non_trainable: int = 0
+    dynamic_spatial: bool = True
+    id: str = ""
+
+    def __str__(self):
+        return self.id or self.layer_cls.__name__
+
+    def make(self, **overrides):
+        return self.layer_cls(**{**self.init_kwargs, **overrides})
+
+    def inputs(self, batch=3, input_shape=None, seed=0, low=-1.0, high=1.0):
+        shape = (batch, *(input_shape or self.input_shape))
+        rng = np.random.default_rng(seed)
+        return rng.uniform(low, high, size=shape).astype("float32")
+
+
+def randomize_weights(layer, seed=1):
+    """Gives every weight a random value (variances stay positive)."""
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:
+        shape = tuple(weight.shape)
+        if "variance" in weight.path:
+            value = rng.uniform(0.5, 1.5, size=shape)
+        else:
+            value = rng.normal(0.0, 0.5, size=shape)
+        weight.assign(value.astype(weight.dtype))
+
+
+def built_model(case, layer, input_shape=None):
+    """`Input -> layer` as a functional model (no other layers)."""
+    inputs = keras.Input(input_shape or case.input_shape)
+    return keras.Model(inputs, layer(inputs))
+
+
+def init_arg_names(layer_cls):
+    """Constructor argument names across the class hierarchy."""
+    names = set()
+    for klass in layer_cls.__mro__:
+        if klass is keras.layers.Layer:
+            break
+        if "__init__" in vars(klass):
+            for param in inspect.signature(klass.__init__).parameters.values():
+                if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+                    names.add(param.name)
+    names.discard("self")
+    return names
+
+
+def to_channels_first(array):
+    return np.transpose(array, (0, 3, 1, 2))
+
+
+def count(weights):
+    return int(sum(np.prod(w.shape) for w in weights))
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_config(case, tmp_path):
+    layer = case.make()
+    config = layer.get_config()
+    missing = init_arg_names(case.layer_cls) - set(config)
+    assert not missing, f"get_config lacks constructor arguments {missing}"
+    clone = case.layer_cls.from_config(config)
+    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(
+        config, sort_keys=True
+    )
+
+
+def check_serialization(case, tmp_path):
+    layer = case.make()
+    serialized = keras.saving.serialize_keras_object(layer)
+    expected = f"keras_chattn>{case.layer_cls.__name__}"
+    assert serialized["registered_name"] == expected
+    json.dumps(serialized)  # must be plain JSON
+    clone = keras.saving.deserialize_keras_object(serialized)
+    assert type(clone) is case.layer_cls
+    assert clone.get_config() == layer.get_config()
+
+
+def check_weight_counts(case, tmp_path):
+    layer = case.make()
+    layer.build((None, *case.input_shape))
+    assert count(layer.trainable_weights) == case.trainable
+    assert count(layer.non_trainable_weights) == case.non_trainable
+    for weight in layer.weights:
+        assert keras.backend.standardize_dtype(weight.dtype) == "float32"
+
+
+def check_output_shapes(case, tmp_path):
+    layer = case.make()
+    symbolic = layer(keras.Input(case.input_shape))
+    expected = (None, *case.input_shape)
+    assert tuple(symbolic.shape) == expected
+    assert tuple(layer.compute_output_shape(expected)) == expected
+    eager = layer(case.inputs(batch=2))
+    assert tuple(eager.shape) == (2, *case.input_shape)
+
+
+def check_dynamic_spatial(case, tmp_path):
+    channels = case.input_shape[-1]
+    layer = case.make()
+    if not case.dynamic_spatial:
+        with pytest.raises(ValueError, match="spatial|height|width"):
+            layer(keras.Input((None, None, channels)))
+        return
+    model = built_model(case, layer, input_shape=(None, None, channels))
+    for height, width in [(5, 9), (12, 4)]:
+        x = case.inputs(batch=2, input_shape=(height, width, channels))
+        y = model.predict(x, verbose=0)
+        assert y.shape == x.shape
+        np.testing.assert_allclose(
+            y, keras.ops.convert_to_numpy(layer(x)), rtol=1e-5, atol=1e-6
+        )
+
+
+def _train_one_step(case, model, jit_compile):
+    x = case.inputs(batch=4, seed=2)
+    y = case.inputs(batch=4, seed=3)
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=jit_compile
+    )
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    loss = history.history["loss"][0]
+    assert np.isfinite(loss), f"training loss is {loss}"
+
+
+def check_fit(case, tmp_path):
+    layer = case.make()
+    model = built_model(case, layer)
+    randomize_weights(layer)
+    before = [np.array(w) for w in layer.trainable_weights]
+    _train_one_step(case, model, jit_compile=False)
+    for old, weight in zip(before, layer.trainable_weights):
+        assert not np.allclose(old, np.array(weight)), (
+            f"{weight.path} did not change in a training step"
+        )
+
+
+def check_jit_compile(case, tmp_path):
+    layer = case.make()
+    model = built_model(case, layer)
+    randomize_weights(layer)
+    _train_one_step(case, model, jit_compile=True)
+
+
+# Relative tolerances of a low-precision forward pass against float32 with
+# equal weights: float16 keeps ~3 decimal digits, bfloat16 ~2.
+MIXED_TOLERANCE = {"mixed_float16": 1e-2, "mixed_bfloat16": 5e-2}
+
+
+def _check_mixed_precision(case, policy):
+    large_shape = (64, 64, case.input_shape[-1])
+    # Positive inputs so that a sum over 4096 positions exceeds 2048.
+    x = case.inputs(batch=2, input_shape=large_shape, low=0.5, high=1.5)
+    reference = case.make()
+    reference.build((None, *large_shape))
+    randomize_weights(reference)
+    expected = keras.ops.convert_to_numpy(reference(x))
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = case.make()
+        model = built_model(case, layer, input_shape=large_shape)
+        layer.set_weights(reference.get_weights())
+        compute_dtype = layer.compute_dtype
+        for sublayer in layer._flatten_layers(include_self=True):
+            assert sublayer.dtype_policy.name == policy, sublayer.name
+        for weight in layer.weights:
+            assert keras.backend.standardize_dtype(weight.dtype) == "float32"
+        output = layer(x)
+        assert keras.backend.standardize_dtype(output.dtype) == compute_dtype
+        output = keras.ops.convert_to_numpy(
+            keras.ops.cast(output, "float32")
+        )
+        assert np.all(np.isfinite(output)), "non-finite output"
+        np.testing.assert_allclose(
+            output, expected, rtol=MIXED_TOLERANCE[policy], atol=1e-2
+        )
+        small_model = built_model(case, case.make())
+        randomize_weights(small_model.layers[-1])
+        _train_one_step(case, small_model, jit_compile=False)
+        del model
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def check_mixed_float16(case, tmp_path):
+    _check_mixed_precision(case, "mixed_float16")
+
+
+def check_mixed_bfloat16(case, tmp_path):
+    _check_mixed_precision(case, "mixed_bfloat16")
+
+
+def check_channels_first(case, tmp_path):
+    last = case.make(data_format="channels_last")
+    last.build((None, *case.input_shape))
+    randomize_weights(last)
+    first = case.make(data_format="channels_first")
+    height, width, channels = case.input_shape
+    first.build((None, channels, height, width))
+    first.set_weights(last.get_weights())
+    x = case.inputs(batch=2)
+    expected = keras.ops.convert_to_numpy(last(x))
+    output = keras.ops.convert_to_numpy(first(to_channels_first(x)))
+    np.testing.assert_allclose(
+        output, to_channels_first(expected), rtol=1e-5, atol=1e-5
+    )
+    symbolic = first(keras.Input((channels, None, None)))
+    assert tuple(symbolic.shape) == (None, channels, None, None)
+
+
+_FRESH_PROCESS_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    x = np.load(sys.argv[1])
+    result = {}
+    if sys.argv[3] != "-":
+        import tensorflow as tf
+        reloaded = tf.saved_model.load(sys.argv[3])
+        result["export"] = np.asarray(reloaded.serve(x)).tolist()
+        result["export_imported_keras_chattn"] = "keras_chattn" in sys.modules
+    import keras
+    import keras_chattn
+    model = keras.saving.load_model(sys.argv[2])
+    result["keras"] = np.asarray(model.predict(x, verbose=0)).tolist()
+    result["layer_classes"] = [type(l).__module__ for l in model.layers]
+    print("RESULT" + json.dumps(result))
+    """
+)
+
+
+def can_export():
+    """`model.export` needs TensorFlow (it uses jax2tf on the JAX backend)."""
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return BACKEND in ("tensorflow", "jax")
+
+
+def check_saved_artifacts(case, tmp_path):
+    layer = case.make()
+    model = built_model(case, layer)
+    randomize_weights(layer)
+    x = case.inputs(batch=2, seed=5)
+    expected = model.predict(x, verbose=0)
+    keras_path = os.fspath(tmp_path / "model.keras")
+    model.save(keras_path)
+    export_path = "-"
+    if can_export():
+        export_path = os.fspath(tmp_path / "exported")
+        model.export(export_path, verbose=False)
+    x_path = os.fspath(tmp_path / "x.npy")
+    np.save(x_path, x)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    completed = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS_SCRIPT, x_path, keras_path,
+         export_path],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    line = [ln for ln in completed.stdout.splitlines() if ln.startswith("RESULT")]
+    result = json.loads(line[-1][len("RESULT"):])
+    np.testing.assert_allclose(result["keras"], expected, rtol=1e-5, atol=1e-6)
+    assert "keras_chattn.layers" in " ".join(result["layer_classes"])
+    if export_path != "-":
+        assert result["export_imported_keras_chattn"] is False
+        np.testing.assert_allclose(
+            result["export"], expected, rtol=1e-5, atol=1e-5
+        )
+
+
+CHECKS = [
+    check_config,
+    check_serialization,
+    check_weight_counts,
+    check_output_shapes,
+    check_dynamic_spatial,
+    check_fit,
+    check_jit_compile,
+    check_mixed_float16,
+    check_mixed_bfloat16,
+    check_channels_first,
+    check_saved_artifacts,
+]
+
+
+def contract_test(cases):
+    """A pytest test running every check on every case."""
+
+    @pytest.mark.parametrize(
+        "check", CHECKS, ids=[c.__name__[len("check_"):] for c in CHECKS]
+    )
+    @pytest.mark.parametrize("case", cases, ids=str)
+    def test_contract(case, check, tmp_path):
+        keras.utils.set_random_seed(0)
+        check(case, tmp_path)
+
+    return test_contract

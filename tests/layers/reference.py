@@ -1,0 +1,65 @@
+"""NumPy references of the blocks' maths, written from the papers' equations.
+
+Everything here is channels_last `(batch, height, width, channels)` float64.
+"""
+
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def mlp(descriptor, w1, b1, w2, b2):
+    """Dense -> ReLU -> Dense on `(batch, C)` descriptors."""
+    return relu(descriptor @ w1 + b1) @ w2 + b2
+
+
+def global_pool(x, pool_type):
+    flat = x.reshape(x.shape[0], -1, x.shape[-1])
+    if pool_type == "avg":
+        return flat.mean(axis=1)
+    if pool_type == "max":
+        return flat.max(axis=1)
+    if pool_type == "lse":
+        peak = flat.max(axis=1, keepdims=True)
+        return peak[:, 0] + np.log(np.exp(flat - peak).sum(axis=1))
+    if pool_type == "lp":
+        return np.sqrt((flat**2).sum(axis=1))
+    raise ValueError(pool_type)
+
+
+def conv2d_same(x, kernel):
+    """Stride-1 'same' convolution (cross-correlation), odd kernel, no bias."""
+    k = kernel.shape[0]
+    pad = k // 2
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    batch, height, width, _ = x.shape
+    out = np.zeros((batch, height, width, kernel.shape[-1]))
+    for i in range(k):
+        for j in range(k):
+            patch = padded[:, i : i + height, j : j + width, :]
+            out += patch @ kernel[i, j]
+    return out
+
+
+def channel_attention(x, weights, pool_types):
+    """CBAM Eq. 2 (and SE with pool_types=('avg',))."""
+    logits = sum(mlp(global_pool(x, p), *weights) for p in pool_types)
+    return x * sigmoid(logits)[:, None, None, :]
+
+
+def spatial_attention(x, kernel, bn=None, epsilon=1e-5):
+    """CBAM Eq. 3 with the official [max; mean] order and inference BN."""
+    descriptor = np.concatenate(
+        [x.max(axis=-1, keepdims=True), x.mean(axis=-1, keepdims=True)], -1
+    )
+    logits = conv2d_same(descriptor, kernel)
+    if bn is not None:
+        gamma, beta, mean, variance = bn
+        logits = (logits - mean) / np.sqrt(variance + epsilon) * gamma + beta
+    return x * sigmoid(logits)
