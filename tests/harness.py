@@ -198,7 +198,7 @@ def check_fit(case, tmp_path):
     randomize_weights(layer)
     before = [np.array(w) for w in layer.trainable_weights]
     _train_one_step(case, model, jit_compile=False)
-    for old, weight in zip(before, layer.trainable_weights):
+    for old, weight in zip(before, layer.trainable_weights, strict=True):
         assert not np.allclose(old, np.array(weight)), (
             f"{weight.path} did not change in a training step"
         )
@@ -238,9 +238,7 @@ def _check_mixed_precision(case, policy):
             assert keras.backend.standardize_dtype(weight.dtype) == "float32"
         output = layer(x)
         assert keras.backend.standardize_dtype(output.dtype) == compute_dtype
-        output = keras.ops.convert_to_numpy(
-            keras.ops.cast(output, "float32")
-        )
+        output = keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))
         assert np.all(np.isfinite(output)), "non-finite output"
         np.testing.assert_allclose(
             output, expected, rtol=MIXED_TOLERANCE[policy], atol=1e-2
@@ -325,16 +323,24 @@ def check_saved_artifacts(case, tmp_path):
     np.save(x_path, x)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     completed = subprocess.run(
-        [sys.executable, "-c", _FRESH_PROCESS_SCRIPT, x_path, keras_path,
-         export_path],
+        [
+            sys.executable,
+            "-c",
+            _FRESH_PROCESS_SCRIPT,
+            x_path,
+            keras_path,
+            export_path,
+        ],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    line = [ln for ln in completed.stdout.splitlines() if ln.startswith("RESULT")]
-    result = json.loads(line[-1][len("RESULT"):])
+    line = [
+        ln for ln in completed.stdout.splitlines() if ln.startswith("RESULT")
+    ]
+    result = json.loads(line[-1][len("RESULT") :])
     np.testing.assert_allclose(result["keras"], expected, rtol=1e-5, atol=1e-6)
     assert "keras_chattn.layers" in " ".join(result["layer_classes"])
     if export_path != "-":
@@ -363,7 +369,7 @@ def contract_test(cases):
     """A pytest test running every check on every case."""
 
     @pytest.mark.parametrize(
-        "check", CHECKS, ids=[c.__name__[len("check_"):] for c in CHECKS]
+        "check", CHECKS, ids=[c.__name__[len("check_") :] for c in CHECKS]
     )
     @pytest.mark.parametrize("case", cases, ids=str)
     def test_contract(case, check, tmp_path):

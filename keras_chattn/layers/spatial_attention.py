@@ -68,7 +68,7 @@ class SpatialAttention(AttentionLayer):
     >>> y = layer(np.ones((2, 16, 16, 64), "float32"))
     >>> tuple(y.shape)
     (2, 16, 16, 64)
-    >>> [w.shape for w in layer.trainable_weights]
+    >>> [tuple(w.shape) for w in layer.trainable_weights]
     [(7, 7, 2, 1), (1,), (1,)]
 
     Reference:

@@ -91,5 +91,7 @@ def number_in_range(name, value, low, high):
         ok = is_number and low <= value < high
         expected = f"a number in [{low}, {high})"
     if not ok:
-        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+        raise ValueError(
+            f"{name} must be {expected}. Received: {name}={value!r}"
+        )
     return float(value)

@@ -36,7 +36,9 @@ def test_matches_numpy_reference():
     layer.build(x.shape)
     harness.randomize_weights(layer)
     weights = [np.array(w, "float64") for w in layer.get_weights()]
-    expected = reference.channel_attention(x.astype("float64"), weights, ["avg"])
+    expected = reference.channel_attention(
+        x.astype("float64"), weights, ["avg"]
+    )
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-6)
 
 
@@ -49,7 +51,13 @@ def test_known_value_of_a_constant_map():
 
 @pytest.mark.parametrize(
     "channels, reduction, min_units, units",
-    [(256, 16, 1, 16), (8, 16, 1, 1), (8, 16, 4, 4), (64, 4, 8, 16), (8, 8, 8, 8)],
+    [
+        (256, 16, 1, 16),
+        (8, 16, 1, 1),
+        (8, 16, 4, 4),
+        (64, 4, 8, 16),
+        (8, 8, 8, 8),
+    ],
 )
 def test_bottleneck_width(channels, reduction, min_units, units):
     layer = SqueezeExcite(reduction=reduction, min_units=min_units)
