@@ -1,0 +1,92 @@
+"""What an attention block costs on top of the convolution it follows.
+
+Times one training step (forward + backward + SGD update) and one inference
+step of `Conv2D(3x3) -> BatchNorm -> ReLU -> [block]` for every block in the
+registry and for no block, interleaving the blocks round by round so that the
+machine's noise hits them alike. Prints the median milliseconds and the ratio
+to the no-block baseline of the same run.
+
+    python benchmarks/layer_overhead.py --batch 32 --size 28 --channels 128
+
+Run it by hand; it is not part of the test suite.
+"""
+
+import argparse
+import statistics
+import time
+
+import keras
+import numpy as np
+
+import keras_chattn
+
+
+def stage(block, size, channels):
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    layer = keras_chattn.create_attention(block)
+    if layer is not None:
+        x = layer(x)
+    model = keras.Model(inputs, x, name=f"stage_{block}")
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    return model, (0 if layer is None else layer.count_params())
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    function(*args)
+    return (time.perf_counter() - started) * 1000.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--size", type=int, default=28)
+    parser.add_argument("--channels", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--blocks", default=",".join(["none", *keras_chattn.ATTENTION_LAYERS])
+    )
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    shape = (args.batch, args.size, args.size, args.channels)
+    x = rng.normal(size=shape).astype("float32")
+    y = rng.normal(size=shape).astype("float32")
+    blocks = args.blocks.split(",")
+    models = {name: stage(name, args.size, args.channels) for name in blocks}
+    for model, _ in models.values():
+        for _ in range(args.warmup):
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+
+    train = {name: [] for name in blocks}
+    infer = {name: [] for name in blocks}
+    for _ in range(args.rounds):
+        for name, (model, _) in models.items():
+            train[name].append(timed(model.train_on_batch, x, y))
+            infer[name].append(timed(model.predict_on_batch, x))
+
+    base_train = statistics.median(train[blocks[0]])
+    base_infer = statistics.median(infer[blocks[0]])
+    print(
+        f"backend={keras.backend.backend()} input={shape} "
+        f"rounds={args.rounds} (median ms; ratio to '{blocks[0]}')"
+    )
+    print(
+        f"{'block':<8}{'params':>10}{'train ms':>11}{'ratio':>8}"
+        f"{'infer ms':>11}{'ratio':>8}"
+    )
+    for name in blocks:
+        t, i = statistics.median(train[name]), statistics.median(infer[name])
+        print(
+            f"{name:<8}{models[name][1]:>10,}{t:>11.2f}{t / base_train:>8.2f}"
+            f"{i:>11.2f}{i / base_infer:>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
