@@ -9,6 +9,8 @@ test per (case, check), so a failure names both. The checks:
 - serialization: `serialize_keras_object` writes the `keras_chattn>` name and
   `deserialize_keras_object` rebuilds an equal layer;
 - weights: exact trainable and non-trainable parameter counts after `build`;
+- macs: a positive multiply-add count on the case's shape, None when the
+  spatial size is unknown;
 - shapes: symbolic shape == `compute_output_shape` == eager shape, with an
   unknown batch size;
 - dynamic spatial size: a model built on `(None, None, C)` runs at two sizes
@@ -152,6 +154,14 @@ def check_weight_counts(case, tmp_path):
     assert count(layer.non_trainable_weights) == case.non_trainable
     for weight in layer.weights:
         assert keras.backend.standardize_dtype(weight.dtype) == "float32"
+
+
+def check_macs(case, tmp_path):
+    layer = case.make()
+    macs = layer.macs((None, *case.input_shape))
+    assert isinstance(macs, int) and macs > 0
+    channels = case.input_shape[-1]
+    assert layer.macs((None, None, None, channels)) is None
 
 
 def check_output_shapes(case, tmp_path):
@@ -354,6 +364,7 @@ CHECKS = [
     check_config,
     check_serialization,
     check_weight_counts,
+    check_macs,
     check_output_shapes,
     check_dynamic_spatial,
     check_fit,

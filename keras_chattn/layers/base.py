@@ -14,6 +14,8 @@ from keras import ops
 
 from keras_chattn.layers import validation
 
+POOL_TYPES = ("avg", "max", "lse", "lp")
+
 
 def clone_initializer(initializer):
     """A fresh instance with the same config, so sublayers never share one."""
@@ -23,7 +25,11 @@ def clone_initializer(initializer):
 class AttentionLayer(keras.layers.Layer):
     """Base class of layers that recalibrate a 4-D map and keep its shape.
 
-    Subclasses implement `build` (calling `input_channels` first) and `call`.
+    Subclasses implement `build` (calling `input_channels` first), `call` and
+    `macs`. The class attribute `placement` tells the model builders where the
+    block goes: `"branch"` (the default) puts it on the residual branch of
+    every residual block, after the last BatchNorm and before the addition,
+    and after every convolution of a plain network (VGG, small CNNs).
 
     Args:
         data_format: `"channels_last"` (`(batch, height, width, channels)`) or
@@ -31,6 +37,8 @@ class AttentionLayer(keras.layers.Layer):
             to `keras.config.image_data_format()`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
     """
+
+    placement = "branch"
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -89,6 +97,22 @@ class AttentionLayer(keras.layers.Layer):
             channel_weights = ops.expand_dims(channel_weights, axis)
         return channel_weights
 
+    def spatial_size(self, input_shape):
+        """(height, width) of a 4-D shape in this layer's data format."""
+        return tuple(input_shape[axis] for axis in self.spatial_axes)
+
+    def macs(self, input_shape):
+        """Multiply-accumulates of one call, per example, or None if unknown.
+
+        Counts the block's linear maps (Dense, Conv2D), one operation per
+        element for pooling and for the final rescaling multiply; activations
+        and BatchNorm (foldable into the preceding map) are not counted.
+        `input_shape` includes the batch dimension, which is ignored.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not count its multiply-adds"
+        )
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
@@ -101,10 +125,10 @@ class AttentionLayer(keras.layers.Layer):
 class ChannelExcitation(AttentionLayer):
     """Base of channel gates: pooled descriptors -> shared MLP -> sum -> gate.
 
-    Subclasses implement `pool(inputs)`, returning a list of `(batch, C)`
-    descriptors in the compute dtype. Every descriptor goes through the same
-    two Dense layers (`reduce`, `expand`); their outputs are summed before the
-    gate.
+    Subclasses set `pool_types`, a tuple from `POOL_TYPES` (a constructor
+    argument of `ChannelAttention`, fixed to `("avg",)` in `SqueezeExcite`).
+    Every pooled `(batch, C)` descriptor goes through the same two Dense
+    layers (`reduce`, `expand`); their outputs are summed before the gate.
     """
 
     def __init__(
@@ -160,7 +184,34 @@ class ChannelExcitation(AttentionLayer):
         )
 
     def pool(self, inputs):
-        raise NotImplementedError
+        """One `(batch, C)` descriptor per entry of `self.pool_types`."""
+        return [self._global_pool(inputs, p) for p in self.pool_types]
+
+    def _global_pool(self, inputs, pool_type):
+        axes = self.spatial_axes
+        if pool_type == "avg":
+            # keras.ops.mean accumulates correctly in float16 (a float16
+            # tf.reduce_mean does not, and a float16 sum stops at 2048).
+            return ops.mean(inputs, axis=axes)
+        if pool_type == "max":
+            return ops.max(inputs, axis=axes)
+        # Both overflow float16 on ordinary maps: compute in float32.
+        wide = ops.cast(inputs, "float32")
+        if pool_type == "lse":
+            pooled = ops.logsumexp(wide, axis=axes)
+        else:  # "lp": the L2 norm over positions
+            pooled = ops.sqrt(ops.sum(ops.square(wide), axis=axes))
+        return ops.cast(pooled, self.compute_dtype)
+
+    def macs(self, input_shape):
+        height, width = self.spatial_size(input_shape)
+        if height is None or width is None:
+            return None
+        channels = input_shape[self.channel_axis]
+        units = self.bottleneck_units(channels)
+        positions = height * width * channels
+        per_pool = positions + 2 * channels * units
+        return len(self.pool_types) * per_pool + positions
 
     def channel_weights(self, inputs):
         """The gate's output, shape `(batch, C)`, before broadcasting."""

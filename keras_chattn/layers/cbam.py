@@ -151,6 +151,12 @@ class CBAM(AttentionLayer):
             outputs = self.spatial_attention(outputs, training=training)
         return outputs
 
+    def macs(self, input_shape):
+        channel = self.channel_attention.macs(input_shape)
+        if not self.use_spatial or channel is None:
+            return channel
+        return channel + self.spatial_attention.macs(input_shape)
+
     def get_config(self):
         config = super().get_config()
         config.update(

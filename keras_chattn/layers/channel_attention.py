@@ -5,11 +5,9 @@ Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 2.
 """
 
 import keras
-from keras import ops
 
+from keras_chattn.layers.base import POOL_TYPES
 from keras_chattn.layers.base import ChannelExcitation
-
-POOL_TYPES = ("avg", "max", "lse", "lp")
 
 
 def _check_pool_types(pool_types):
@@ -96,23 +94,6 @@ class ChannelAttention(ChannelExcitation):
     def __init__(self, reduction=16, pool_types=("avg", "max"), **kwargs):
         super().__init__(reduction=reduction, **kwargs)
         self.pool_types = _check_pool_types(pool_types)
-
-    def pool(self, inputs):
-        axes = self.spatial_axes
-        descriptors = []
-        for pool_type in self.pool_types:
-            if pool_type == "avg":
-                descriptors.append(ops.mean(inputs, axis=axes))
-            elif pool_type == "max":
-                descriptors.append(ops.max(inputs, axis=axes))
-            else:
-                wide = ops.cast(inputs, "float32")
-                if pool_type == "lse":
-                    pooled = ops.logsumexp(wide, axis=axes)
-                else:
-                    pooled = ops.sqrt(ops.sum(ops.square(wide), axis=axes))
-                descriptors.append(ops.cast(pooled, self.compute_dtype))
-        return descriptors
 
     def get_config(self):
         config = super().get_config()

@@ -141,6 +141,16 @@ class SpatialAttention(AttentionLayer):
             logits = self.batchnorm(logits, training=training)
         return inputs * self.gate(logits)
 
+    def macs(self, input_shape):
+        height, width = self.spatial_size(input_shape)
+        channels = input_shape[self.channel_axis]
+        if None in (height, width, channels):
+            return None
+        positions = height * width
+        descriptor = 2 * positions * channels  # channel max and mean
+        conv = positions * self.kernel_size**2 * 2
+        return descriptor + conv + positions * channels
+
     def get_config(self):
         config = super().get_config()
         config.update(

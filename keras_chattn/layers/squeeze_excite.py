@@ -5,7 +5,6 @@ CVPR 2018 / TPAMI 2020 (https://arxiv.org/abs/1709.01507).
 """
 
 import keras
-from keras import ops
 
 from keras_chattn.layers.base import ChannelExcitation
 
@@ -69,5 +68,4 @@ class SqueezeExcite(ChannelExcitation):
         Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018.
     """
 
-    def pool(self, inputs):
-        return [ops.mean(inputs, axis=self.spatial_axes)]
+    pool_types = ("avg",)

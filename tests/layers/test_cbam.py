@@ -45,6 +45,15 @@ def test_weight_counts_of_the_issue():
     assert harness.count(layer.trainable_weights) == 8564
 
 
+def test_macs_are_the_sum_of_the_halves():
+    shape = (None, 7, 7, 256)
+    positions = 7 * 7 * 256
+    channel = 2 * (positions + 2 * 256 * 16) + positions
+    spatial = 2 * positions + 7 * 7 * 49 * 2 + positions
+    assert CBAM().macs(shape) == channel + spatial
+    assert CBAM(use_spatial=False).macs(shape) == channel
+
+
 def test_is_channel_then_spatial_attention():
     x = np.random.default_rng(0).normal(size=(2, 6, 5, 16)).astype("float32")
     layer = CBAM(reduction=4, spatial_kernel_size=3)

@@ -30,6 +30,14 @@ def test_weight_counts_of_the_issue():
     assert layer.count_params() == 8192
 
 
+def test_macs():
+    # pooling + two Dense layers + rescaling
+    expected = 7 * 7 * 256 + 2 * 256 * 16 + 7 * 7 * 256
+    assert SqueezeExcite().macs((None, 7, 7, 256)) == expected
+    first = SqueezeExcite(data_format="channels_first")
+    assert first.macs((None, 256, 7, 7)) == expected
+
+
 def test_matches_numpy_reference():
     x = np.random.default_rng(0).normal(size=(2, 5, 6, 12)).astype("float32")
     layer = SqueezeExcite(reduction=3)
