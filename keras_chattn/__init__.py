@@ -6,6 +6,7 @@ refer to: import keras_chattn before `keras.saving.load_model`.
 """
 
 from keras_chattn import layers
+from keras_chattn import models
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
 from keras_chattn.layers import ChannelAttention
@@ -26,4 +27,5 @@ __all__ = [
     "create_attention",
     "get_attention",
     "layers",
+    "models",
 ]

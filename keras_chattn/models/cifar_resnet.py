@@ -1,0 +1,139 @@
+"""The CIFAR ResNets of He et al. (depth 6n + 2) with attention blocks.
+
+Reference: He, Zhang, Ren and Sun, "Deep Residual Learning for Image
+Recognition", CVPR 2016, section 4.2: a 3x3 conv with 16 filters, then three
+stages of n basic blocks with 16, 32 and 64 filters (feature maps 32, 16, 8),
+global average pooling and a Dense classifier. Convolutions have no bias and
+He-normal initialisation, BatchNorm uses PyTorch's defaults (epsilon 1e-5,
+momentum 0.1, i.e. Keras momentum 0.9), as in the reference code the C3 and
+CBAM CIFAR experiments build on (akamaster/pytorch_resnet_cifar10).
+"""
+
+import keras
+
+from keras_chattn.layers import validation
+from keras_chattn.models import blocks
+from keras_chattn.models import common
+
+SHORTCUTS = ("A", "B")
+_BN = {"epsilon": 1e-5, "momentum": 0.9, "kernel_initializer": "he_normal"}
+
+
+def cifar_resnet(
+    depth=20,
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    name=None,
+):
+    """Builds a CIFAR ResNet of depth 6n + 2 (20, 32, 44, 56, 110, ...).
+
+    Placement: the attention block goes on the residual branch of every basic
+    block after the second BatchNorm, before the addition
+    (`conv{stage}_block{i}_attention`, stages 2..4); a block class whose
+    `placement` is `"stage_input"` goes once at the input of each stage
+    (`conv{stage}_attention`).
+
+    Args:
+        depth: 6n + 2 for a positive integer n.
+        shortcut: "A" (subsample and zero-pad channels: no parameters, the
+            paper's CIFAR choice) or "B" (1x1 conv + BatchNorm) where the
+            shape changes.
+        include_top: global average pooling and the `predictions` Dense.
+        weights: None or the path of a weights file for this model.
+        input_tensor: optional Keras tensor to use as the image input.
+        input_shape: defaults to (32, 32, 3); height and width may be None.
+        pooling: with `include_top=False`: None, "avg" or "max".
+        classes: classifier width. Defaults to 10.
+        classifier_activation: activation of `predictions` (None: logits).
+        attention: None, a registry name, a Layer class, a callable returning
+            a layer, or a list with one entry per stage (3 stages).
+        attention_kwargs: keyword arguments for every attention block.
+        name: model name; defaults to e.g. "cifar_resnet20".
+
+    Returns:
+        A functional `keras.Model`.
+
+    Example:
+
+    >>> import keras_chattn
+    >>> model = keras_chattn.models.cifar_resnet(20, attention="cbam")
+    >>> model.count_params() > 269_722
+    True
+    """
+    if (
+        isinstance(depth, bool)
+        or not isinstance(depth, int)
+        or depth < 8
+        or (depth - 2) % 6
+    ):
+        raise ValueError(
+            "depth must be 6n + 2 for a positive integer n (20, 32, 44, 56, "
+            f"110, ...). Received: depth={depth!r}"
+        )
+    validation.choice("shortcut", shortcut, SHORTCUTS)
+    name = name or f"cifar_resnet{depth}"
+    common.check_common_arguments(
+        weights, include_top, classes, pooling, name, has_imagenet=False
+    )
+    inputs = common.model_input(
+        input_tensor, input_shape, (32, 32, 3), min_size=4, model_name=name
+    )
+    factories = common.stage_attention(attention, 3)
+
+    x = keras.layers.Activation("relu", name="conv1_relu")(
+        blocks.conv_bn(inputs, 16, 3, 1, False, "conv1", _BN)
+    )
+    n = (depth - 2) // 6
+    for stage, (filters, factory) in enumerate(
+        zip((16, 32, 64), factories, strict=True), start=2
+    ):
+        prefix = f"conv{stage}"
+        x = common.attend(
+            x, factory, attention_kwargs, "stage_input", f"{prefix}_attention"
+        )
+        for index in range(1, n + 1):
+            downsample = index == 1 and stage > 2
+            kind = "identity"
+            if downsample:
+                kind = "pad" if shortcut == "A" else "conv"
+            x = blocks.apply_basic_block(
+                x,
+                filters,
+                stride=2 if downsample else 1,
+                shortcut=kind,
+                conv_bias=False,
+                attention=factory,
+                attention_kwargs=attention_kwargs,
+                bn=_BN,
+                name=f"{prefix}_block{index}",
+            )
+    outputs = common.apply_pooling_or_top(
+        x, include_top, pooling, classes, classifier_activation
+    )
+    model = common.make_model(input_tensor, inputs, outputs, name)
+    return common.load_weights(model, weights, None, None, include_top)
+
+
+CifarResNet20 = common.variant(
+    cifar_resnet, "depth", 20, "CifarResNet20", "CIFAR ResNet-20"
+)
+CifarResNet32 = common.variant(
+    cifar_resnet, "depth", 32, "CifarResNet32", "CIFAR ResNet-32"
+)
+CifarResNet44 = common.variant(
+    cifar_resnet, "depth", 44, "CifarResNet44", "CIFAR ResNet-44"
+)
+CifarResNet56 = common.variant(
+    cifar_resnet, "depth", 56, "CifarResNet56", "CIFAR ResNet-56"
+)
+CifarResNet110 = common.variant(
+    cifar_resnet, "depth", 110, "CifarResNet110", "CIFAR ResNet-110"
+)
