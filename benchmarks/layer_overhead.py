@@ -26,7 +26,15 @@ def stage(block, size, channels):
     x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)(inputs)
     x = keras.layers.BatchNormalization()(x)
     x = keras.layers.ReLU()(x)
-    layer = keras_chattn.create_attention(block)
+    # Blocks that size themselves by position (C3's working size) get the
+    # arguments the model builders would give them at a CIFAR stage input.
+    factory = keras_chattn.get_attention(block)
+    kwargs = {}
+    if hasattr(factory, "position_kwargs"):
+        kwargs = factory.position_kwargs(
+            tuple(x.shape), keras.config.image_data_format(), "cifar"
+        )
+    layer = keras_chattn.create_attention(block, **kwargs)
     if layer is not None:
         x = layer(x)
     model = keras.Model(inputs, x, name=f"stage_{block}")

@@ -10,6 +10,7 @@ from keras_chattn import models
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
 from keras_chattn.layers import ChannelAttention
+from keras_chattn.layers import CrossChannelComm
 from keras_chattn.layers import SpatialAttention
 from keras_chattn.layers import SqueezeExcite
 from keras_chattn.layers import create_attention
@@ -21,6 +22,7 @@ __all__ = [
     "ATTENTION_LAYERS",
     "CBAM",
     "ChannelAttention",
+    "CrossChannelComm",
     "SpatialAttention",
     "SqueezeExcite",
     "__version__",

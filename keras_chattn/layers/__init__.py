@@ -3,6 +3,7 @@
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.channel_attention import ChannelAttention
+from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.registry import ATTENTION_LAYERS
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
@@ -14,6 +15,7 @@ __all__ = [
     "AttentionLayer",
     "CBAM",
     "ChannelAttention",
+    "CrossChannelComm",
     "SpatialAttention",
     "SqueezeExcite",
     "create_attention",

@@ -29,7 +29,9 @@ class AttentionLayer(keras.layers.Layer):
     `macs`. The class attribute `placement` tells the model builders where the
     block goes: `"branch"` (the default) puts it on the residual branch of
     every residual block, after the last BatchNorm and before the addition,
-    and after every convolution of a plain network (VGG, small CNNs).
+    and after every convolution of a plain network (VGG, small CNNs);
+    `"stage_input"` puts it once at the input of every stage. A block whose
+    arguments depend on where it sits overrides `position_kwargs`.
 
     Args:
         data_format: `"channels_last"` (`(batch, height, width, channels)`) or
@@ -97,7 +99,18 @@ class AttentionLayer(keras.layers.Layer):
             channel_weights = ops.expand_dims(channel_weights, axis)
         return channel_weights
 
-    def spatial_size(self, input_shape):
+    @classmethod
+    def position_kwargs(cls, input_shape, data_format, scale):
+        """Constructor arguments a builder adds for a given position.
+
+        Model builders call this with the shape of the tensor the block will
+        receive, the data format and the network's scale (`"imagenet"` or
+        `"cifar"`), and pass the result to the constructor; the user's
+        `attention_kwargs` override it. Defaults to no extra arguments.
+        """
+        return {}
+
+    def spatial_extent(self, input_shape):
         """(height, width) of a 4-D shape in this layer's data format."""
         return tuple(input_shape[axis] for axis in self.spatial_axes)
 
@@ -204,7 +217,7 @@ class ChannelExcitation(AttentionLayer):
         return ops.cast(pooled, self.compute_dtype)
 
     def macs(self, input_shape):
-        height, width = self.spatial_size(input_shape)
+        height, width = self.spatial_extent(input_shape)
         if height is None or width is None:
             return None
         channels = input_shape[self.channel_axis]

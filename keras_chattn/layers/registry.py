@@ -7,11 +7,13 @@ registered here is available (and tested) everywhere the day it is added.
 import keras
 
 from keras_chattn.layers.cbam import CBAM
+from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
 
 ATTENTION_LAYERS = {
     "se": SqueezeExcite,
     "cbam": CBAM,
+    "c3": CrossChannelComm,
 }
 
 

@@ -142,7 +142,7 @@ class SpatialAttention(AttentionLayer):
         return inputs * self.gate(logits)
 
     def macs(self, input_shape):
-        height, width = self.spatial_size(input_shape)
+        height, width = self.spatial_extent(input_shape)
         channels = input_shape[self.channel_axis]
         if None in (height, width, channels):
             return None

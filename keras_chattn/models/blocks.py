@@ -8,6 +8,7 @@ BatchNorm and before the addition, where SE-Net and CBAM put it.
 
 import keras
 
+from keras_chattn.layers.registry import get_attention
 from keras_chattn.models import common
 from keras_chattn.models.shortcut import ChannelPadShortcut
 
@@ -42,9 +43,10 @@ def _shortcut(x, filters, stride, kind, conv_bias, name, bn):
     return ChannelPadShortcut(filters, stride, name=f"{name}_0_pad")(x)
 
 
-def _finish(x, shortcut, attention, attention_kwargs, name):
+def _finish(x, shortcut, attention, attention_kwargs, scale, name):
+    factory = get_attention(attention)
     x = common.attend(
-        x, attention, attention_kwargs, "branch", f"{name}_attention"
+        x, factory, attention_kwargs, "branch", f"{name}_attention", scale
     )
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
@@ -58,6 +60,7 @@ def apply_bottleneck_block(
     conv_bias=True,
     attention=None,
     attention_kwargs=None,
+    scale="imagenet",
     name=None,
 ):
     """The ResNet-50/101/152 block of keras.applications (ResNet v1).
@@ -73,8 +76,10 @@ def apply_bottleneck_block(
         stride: stride of the first 1x1 conv and of the shortcut.
         conv_shortcut: 1x1 projection shortcut instead of identity.
         conv_bias: biases in the convolutions (keras.applications: True).
-        attention: a resolved attention factory or None.
+        attention: anything `keras_chattn.get_attention` takes.
         attention_kwargs: keyword arguments of every attention block.
+        scale: "imagenet" or "cifar", passed to the block's
+            `position_kwargs`.
         name: block prefix, e.g. `"conv3_block1"`.
     """
     if conv_shortcut:
@@ -88,7 +93,7 @@ def apply_bottleneck_block(
     x = conv_bn(x, filters, 3, 1, conv_bias, f"{name}_2")
     x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = conv_bn(x, 4 * filters, 1, 1, conv_bias, f"{name}_3")
-    return _finish(x, shortcut, attention, attention_kwargs, name)
+    return _finish(x, shortcut, attention, attention_kwargs, scale, name)
 
 
 def apply_basic_block(
@@ -100,6 +105,7 @@ def apply_basic_block(
     attention=None,
     attention_kwargs=None,
     bn=None,
+    scale="imagenet",
     name=None,
 ):
     """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
@@ -114,14 +120,16 @@ def apply_basic_block(
         shortcut: `"identity"`, `"conv"` (1x1 conv + BN, option B) or `"pad"`
             (subsample and zero-pad channels, option A).
         conv_bias: biases in the convolutions.
-        attention: a resolved attention factory or None.
+        attention: anything `keras_chattn.get_attention` takes.
         attention_kwargs: keyword arguments of every attention block.
         bn: optional dict with `epsilon`, `momentum` and the convolutions'
             `kernel_initializer`.
+        scale: "imagenet" or "cifar", passed to the block's
+            `position_kwargs`.
         name: block prefix, e.g. `"conv2_block1"`.
     """
     residual = _shortcut(x, filters, stride, shortcut, conv_bias, name, bn)
     x = conv_bn(x, filters, 3, stride, conv_bias, f"{name}_1", bn)
     x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = conv_bn(x, filters, 3, 1, conv_bias, f"{name}_2", bn)
-    return _finish(x, residual, attention, attention_kwargs, name)
+    return _finish(x, residual, attention, attention_kwargs, scale, name)

@@ -97,7 +97,12 @@ def cifar_resnet(
     ):
         prefix = f"conv{stage}"
         x = common.attend(
-            x, factory, attention_kwargs, "stage_input", f"{prefix}_attention"
+            x,
+            factory,
+            attention_kwargs,
+            "stage_input",
+            f"{prefix}_attention",
+            "cifar",
         )
         for index in range(1, n + 1):
             downsample = index == 1 and stage > 2
@@ -113,6 +118,7 @@ def cifar_resnet(
                 attention=factory,
                 attention_kwargs=attention_kwargs,
                 bn=_BN,
+                scale="cifar",
                 name=f"{prefix}_block{index}",
             )
     outputs = common.apply_pooling_or_top(

@@ -96,12 +96,21 @@ def placement(factory):
     return getattr(factory, "placement", "branch")
 
 
-def attend(x, factory, attention_kwargs, where, name):
-    """Applies a new block from `factory` if its placement is `where`."""
+def attend(x, factory, attention_kwargs, where, name, scale):
+    """Applies a new block from `factory` if its placement is `where`.
+
+    The block's constructor gets its `position_kwargs` for this position and
+    network `scale` ("imagenet" or "cifar"), then `attention_kwargs`.
+    """
     if factory is None or placement(factory) != where:
         return x
-    layer = create_attention(factory, name=name, **(attention_kwargs or {}))
-    return layer(x)
+    kwargs = {}
+    position_kwargs = getattr(factory, "position_kwargs", None)
+    if position_kwargs is not None:
+        data_format = keras.config.image_data_format()
+        kwargs.update(position_kwargs(tuple(x.shape), data_format, scale))
+    kwargs.update(attention_kwargs or {})
+    return create_attention(factory, name=name, **kwargs)(x)
 
 
 def apply_pooling_or_top(

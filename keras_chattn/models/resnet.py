@@ -125,13 +125,19 @@ def resnet(
     )
     factories = common.stage_attention(attention, len(stage_blocks))
 
+    scale = "cifar" if cifar else "imagenet"
     x = _stem(inputs, stem, conv_bias)
     for stage, (filters, count, factory) in enumerate(
         zip(_STAGE_FILTERS, stage_blocks, factories, strict=True), start=2
     ):
         prefix = f"conv{stage}"
         x = common.attend(
-            x, factory, attention_kwargs, "stage_input", f"{prefix}_attention"
+            x,
+            factory,
+            attention_kwargs,
+            "stage_input",
+            f"{prefix}_attention",
+            scale,
         )
         for index in range(1, count + 1):
             first = index == 1
@@ -146,6 +152,7 @@ def resnet(
                     conv_bias=conv_bias,
                     attention=factory,
                     attention_kwargs=attention_kwargs,
+                    scale=scale,
                     name=block_name,
                 )
             else:
@@ -157,6 +164,7 @@ def resnet(
                     conv_bias=conv_bias,
                     attention=factory,
                     attention_kwargs=attention_kwargs,
+                    scale=scale,
                     name=block_name,
                 )
     outputs = common.apply_pooling_or_top(

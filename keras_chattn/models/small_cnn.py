@@ -92,7 +92,13 @@ def small_cnn(
     for stage, factory in enumerate(factories, start=1):
         filters = base_width * growth ** (stage - 1)
         x = apply_plain_stage(
-            x, filters, convs, factory, attention_kwargs, f"block{stage}"
+            x,
+            filters,
+            convs,
+            factory,
+            attention_kwargs,
+            "cifar",
+            f"block{stage}",
         )
         x = keras.layers.MaxPooling2D(
             pool, strides=pool, padding="same", name=f"block{stage}_pool"

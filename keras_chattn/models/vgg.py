@@ -13,14 +13,17 @@ _CONVS_PER_BLOCK = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 _BLOCK_FILTERS = (64, 128, 256, 512, 512)
 
 
-def apply_plain_stage(x, filters, convs, factory, attention_kwargs, name):
+def apply_plain_stage(
+    x, filters, convs, factory, attention_kwargs, scale, name
+):
     """`convs` 3x3 ReLU convolutions, each followed by its attention block.
 
     A block whose placement is `"stage_input"` goes once before the stage
-    (`{name}_attention`) instead.
+    (`{name}_attention`) instead. `scale` ("imagenet" or "cifar") goes to the
+    block's `position_kwargs`.
     """
     x = common.attend(
-        x, factory, attention_kwargs, "stage_input", f"{name}_attention"
+        x, factory, attention_kwargs, "stage_input", f"{name}_attention", scale
     )
     for index in range(1, convs + 1):
         conv_name = f"{name}_conv{index}"
@@ -28,7 +31,12 @@ def apply_plain_stage(x, filters, convs, factory, attention_kwargs, name):
             filters, 3, activation="relu", padding="same", name=conv_name
         )(x)
         x = common.attend(
-            x, factory, attention_kwargs, "branch", f"{conv_name}_attention"
+            x,
+            factory,
+            attention_kwargs,
+            "branch",
+            f"{conv_name}_attention",
+            scale,
         )
     return x
 
@@ -103,7 +111,13 @@ def vgg(
         start=1,
     ):
         x = apply_plain_stage(
-            x, filters, convs, factory, attention_kwargs, f"block{block}"
+            x,
+            filters,
+            convs,
+            factory,
+            attention_kwargs,
+            "imagenet",
+            f"block{block}",
         )
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(
             x

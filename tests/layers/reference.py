@@ -63,3 +63,30 @@ def spatial_attention(x, kernel, bn=None, epsilon=1e-5):
         gamma, beta, mean, variance = bn
         logits = (logits - mean) / np.sqrt(variance + epsilon) * gamma + beta
     return x * sigmoid(logits)
+
+
+def cross_channel_comm(
+    x, dense, include_self=False, communication=True, encoder_decoder=True
+):
+    """C3 steps 1-6 at the input's own size, ReLU bottlenecks and output.
+
+    `dense` holds (kernel, bias) pairs: encoder in/out, decoder in/out.
+    """
+    batch, height, width, channels = x.shape
+    rows = x.transpose(0, 3, 1, 2).reshape(batch, channels, height * width)
+    (k1, b1), (k2, b2), (k3, b3), (k4, b4) = dense or [(None, None)] * 4
+    if encoder_decoder:
+        rows = relu(rows @ k1 + b1) @ k2 + b2
+    if communication:
+        means = rows.mean(axis=-1)
+        scores = -((means[:, :, None] - means[:, None, :]) ** 2)
+        if not include_self:
+            scores = scores + np.where(np.eye(channels), -np.inf, 0.0)
+        scores = scores - scores.max(axis=-1, keepdims=True)
+        weights = np.exp(scores)
+        weights = weights / weights.sum(axis=-1, keepdims=True)
+        rows = weights @ rows
+    if encoder_decoder:
+        rows = relu(rows @ k3 + b3) @ k4 + b4
+    decoded = rows.reshape(batch, channels, height, width).transpose(0, 2, 3, 1)
+    return relu(x + decoded)

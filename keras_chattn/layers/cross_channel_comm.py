@@ -1,0 +1,331 @@
+"""Cross-channel communication (C3) block.
+
+Reference: Yang, Ren, Zhang, Lu, Xie, Zhang and Parikh, "Cross-Channel
+Communication Networks", NeurIPS 2019 (poster: feature encoder, message
+passing, feature decoder, residual). Public research code: jwyang/C3Net.pytorch
+(read, not copied; this layer follows the poster's equations).
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers import validation
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import clone_initializer
+
+# Added to the self-affinity when a channel must not message itself; finite,
+# so that a single channel gives a defined (then zeroed) softmax.
+_EXCLUDED = -1e9
+
+
+def _check_spatial_size(value):
+    if value is None:
+        return None
+    pair = value if isinstance(value, (list, tuple)) else (value, value)
+    try:
+        if len(pair) != 2:
+            raise ValueError
+        return tuple(validation.positive_int("spatial_size", v) for v in pair)
+    except ValueError:
+        raise ValueError(
+            "spatial_size must be None, a positive int or a (height, width) "
+            f"pair of positive ints. Received: spatial_size={value!r}"
+        ) from None
+
+
+def resize_nearest(x, size, axes):
+    """Nearest-neighbour resize of `axes` to `size`, with half-pixel centres.
+
+    Output index i reads input index floor((i + 0.5) * in / out), as
+    TensorFlow's and JAX's "nearest" do; written with `take` so that the
+    sizes may be unknown until run time, on every backend.
+    """
+    shape = ops.shape(x)
+    for axis, out_size in zip(axes, size, strict=True):
+        in_size = shape[axis]
+        scale = ops.cast(in_size, "float32") / ops.cast(out_size, "float32")
+        centres = (ops.cast(ops.arange(out_size), "float32") + 0.5) * scale
+        index = ops.minimum(ops.cast(centres, "int32"), in_size - 1)
+        x = ops.take(x, index, axis=axis)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class CrossChannelComm(AttentionLayer):
+    """Cross-channel communication: channels exchange encoded feature maps.
+
+    For an input with C channels of size (H, W), at a working size
+    (h', w') = `spatial_size` (nearest-neighbour resize in and back out when
+    it differs from (H, W)), each channel's map is flattened to A = h' * w'
+    values x_i and:
+
+    1. encoded by a bottleneck shared by all channels:
+       z_i = Dense_A(act(Dense_{A / reduction}(x_i)));
+    2. summarised by its mean v_i = mean_k z_i[k]; affinities
+       s_ij = -(v_i - v_j)^2 and a_ij = softmax_j(s_ij) over j != i (or over
+       all j with `include_self=True`, as the reference code does);
+    3. sent as messages zbar_i = sum_j a_ij z_j;
+    4. decoded by a second shared bottleneck, back to (H, W);
+    5. added to the input: y = output_activation(x + decoded).
+
+    `communication=False` skips 2-3 and `encoder_decoder=False` skips 1 and 4
+    (the poster's ablation). The weights do not depend on C:
+    2 * (2 * A * (A / r) + A / r + A), e.g. 33,344 for A = 16 * 16, r = 8
+    (A / r is rounded down, and is at least 1 on maps smaller than r).
+    Means and the softmax run in float32 under mixed precision. With a single
+    channel and `include_self=False` there is no one to talk to: the message
+    is zero.
+
+    Args:
+        spatial_size: None (work at the input's own size, which must then be
+            static), an int or a (height, width) pair. With a size set, the
+            input's height and width may be unknown.
+        reduction: positive int, bottleneck ratio k (the poster: 8). Defaults
+            to `8`.
+        include_self: bool, whether a channel's own map enters its message.
+            Defaults to `False` (the poster's sum over j != i).
+        communication: bool, message passing (steps 2-3). Defaults to `True`.
+        encoder_decoder: bool, the two bottlenecks (steps 1 and 4). Defaults
+            to `True`.
+        activation: activation inside both bottlenecks. Defaults to `"relu"`.
+        output_activation: activation after the residual addition (the
+            reference code's ReLU); None for none. Defaults to `"relu"`.
+        kernel_initializer: initializer of the four Dense kernels. Defaults
+            to `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of the Dense kernels.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> layer = keras_chattn.layers.CrossChannelComm(spatial_size=16)
+    >>> y = layer(np.random.rand(2, 32, 32, 16).astype("float32"))
+    >>> tuple(y.shape), layer.count_params()
+    ((2, 32, 32, 16), 33344)
+
+    Reference:
+        Yang et al., "Cross-Channel Communication Networks", NeurIPS 2019.
+    """
+
+    placement = "stage_input"
+
+    def __init__(
+        self,
+        spatial_size=None,
+        reduction=8,
+        include_self=False,
+        communication=True,
+        encoder_decoder=True,
+        activation="relu",
+        output_activation="relu",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.spatial_size = _check_spatial_size(spatial_size)
+        self.reduction = validation.positive_int("reduction", reduction)
+        self.include_self = validation.boolean("include_self", include_self)
+        self.communication = validation.boolean("communication", communication)
+        self.encoder_decoder = validation.boolean(
+            "encoder_decoder", encoder_decoder
+        )
+        if not (communication or encoder_decoder):
+            raise ValueError(
+                "CrossChannelComm with communication=False and "
+                "encoder_decoder=False would only add the input to itself; "
+                "keep at least one of them True."
+            )
+        self.activation = validation.activation("activation", activation)
+        self.output_activation = validation.activation(
+            "output_activation", output_activation
+        )
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    @classmethod
+    def position_kwargs(cls, input_shape, data_format, scale):
+        """The reference placement's working size for a stage input.
+
+        Half the input's size when that is above 8x8 (else the size itself);
+        capped at 14x14 for ImageNet-scale networks (`scale="imagenet"`).
+        For an unknown input size: 14x14 (ImageNet scale) or 8x8.
+        """
+        axes = (1, 2) if data_format == "channels_last" else (2, 3)
+        cap = 14 if scale == "imagenet" else None
+        size = []
+        for axis in axes:
+            extent = input_shape[axis]
+            if extent is None:
+                working = cap or 8
+            else:
+                working = extent // 2 if extent > 8 else extent
+                working = min(working, cap) if cap else working
+            size.append(working)
+        return {"spatial_size": tuple(size)}
+
+    def working_size(self, input_shape):
+        """(h', w'): `spatial_size`, or the input's static size."""
+        if self.spatial_size is not None:
+            return self.spatial_size
+        return self.spatial_extent(input_shape)
+
+    def build(self, input_shape):
+        input_shape = self.check_rank(input_shape)
+        if self.spatial_size is None:
+            size = self.spatial_extent(input_shape)
+            if None in size:
+                raise ValueError(
+                    "CrossChannelComm works on flattened maps of a fixed "
+                    "size, and spatial_size=None means the input's own size, "
+                    "which is unknown here. Pass spatial_size=(h, w) to work "
+                    "at that size (the input is resized to it and back). "
+                    f"Received: input_shape={input_shape}"
+                )
+        area = self._area(input_shape)
+        units = self._units(area)
+        if self.encoder_decoder:
+            self.encoder_in = self._dense(units, self.activation, "encoder_in")
+            self.encoder_out = self._dense(area, None, "encoder_out")
+            self.decoder_in = self._dense(units, self.activation, "decoder_in")
+            self.decoder_out = self._dense(area, None, "decoder_out")
+            for dense, width in (
+                (self.encoder_in, area),
+                (self.encoder_out, units),
+                (self.decoder_in, area),
+                (self.decoder_out, units),
+            ):
+                dense.build((None, None, width))
+
+    def _area(self, input_shape):
+        if self.spatial_size is not None:
+            height, width = self.spatial_size
+        else:
+            height, width = self.spatial_extent(input_shape)
+        return height * width
+
+    def _units(self, area):
+        """Bottleneck width A // reduction, at least 1 (tiny late maps)."""
+        return max(area // self.reduction, 1)
+
+    def _dense(self, units, activation, name):
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _to_channel_rows(self, inputs, size):
+        """(batch, ...) map -> (batch, C, h' * w') at the working size."""
+        x = inputs
+        if tuple(x.shape[a] for a in self.spatial_axes) != size:
+            x = resize_nearest(x, size, self.spatial_axes)
+        if self.data_format == "channels_last":
+            x = ops.transpose(x, (0, 3, 1, 2))
+        shape = ops.shape(x)
+        return ops.reshape(x, (shape[0], shape[1], size[0] * size[1]))
+
+    def _from_channel_rows(self, rows, inputs, size):
+        """(batch, C, h' * w') -> a map shaped like `inputs`."""
+        shape = ops.shape(rows)
+        x = ops.reshape(rows, (shape[0], shape[1], size[0], size[1]))
+        if self.data_format == "channels_last":
+            x = ops.transpose(x, (0, 2, 3, 1))
+        static = tuple(inputs.shape[a] for a in self.spatial_axes)
+        if static != size:
+            input_shape = ops.shape(inputs)
+            target = tuple(input_shape[a] for a in self.spatial_axes)
+            x = resize_nearest(x, target, self.spatial_axes)
+        return x
+
+    def _messages(self, z):
+        """zbar_i = sum_j a_ij z_j, computed in float32, cast back."""
+        if not self.include_self and z.shape[1] == 1:
+            return ops.zeros_like(z)  # a single channel has no one to hear
+        z32 = ops.cast(z, "float32")
+        means = ops.mean(z32, axis=-1)  # (batch, C)
+        scores = -ops.square(
+            ops.expand_dims(means, -1) - ops.expand_dims(means, -2)
+        )
+        if not self.include_self:
+            channels = ops.shape(scores)[-1]
+            others = 1.0 - ops.eye(channels, dtype="float32")
+            scores = scores + (1.0 - others) * _EXCLUDED
+            # With one channel the softmax sees only itself: zero it out.
+            affinity = ops.softmax(scores, axis=-1) * others
+        else:
+            affinity = ops.softmax(scores, axis=-1)
+        return ops.cast(ops.matmul(affinity, z32), self.compute_dtype)
+
+    def call(self, inputs):
+        size = self.working_size(inputs.shape)
+        rows = self._to_channel_rows(inputs, size)
+        if self.encoder_decoder:
+            rows = self.encoder_out(self.encoder_in(rows))
+        if self.communication:
+            rows = self._messages(rows)
+        if self.encoder_decoder:
+            rows = self.decoder_out(self.decoder_in(rows))
+        decoded = self._from_channel_rows(rows, inputs, size)
+        return self.output_activation(inputs + decoded)
+
+    def macs(self, input_shape):
+        height, width = self.spatial_extent(input_shape)
+        channels = input_shape[self.channel_axis]
+        if None in (height, width, channels) or (
+            self.spatial_size is None and None in (height, width)
+        ):
+            return None
+        area = self._area(input_shape)
+        units = self._units(area)
+        total = height * width * channels  # residual addition
+        if self.encoder_decoder:
+            total += 2 * channels * 2 * area * units
+        if self.communication:
+            # means, pairwise scores, and the (C x C) @ (C x A) messages
+            total += channels * area + channels**2 + channels**2 * area
+        return total
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "spatial_size": (
+                    None
+                    if self.spatial_size is None
+                    else list(self.spatial_size)
+                ),
+                "reduction": self.reduction,
+                "include_self": self.include_self,
+                "communication": self.communication,
+                "encoder_decoder": self.encoder_decoder,
+                "activation": keras.activations.serialize(self.activation),
+                "output_activation": keras.activations.serialize(
+                    self.output_activation
+                ),
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+            }
+        )
+        return config

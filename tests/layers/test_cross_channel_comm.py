@@ -1,0 +1,204 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_chattn.layers import CrossChannelComm
+from keras_chattn.layers.cross_channel_comm import resize_nearest
+from tests import harness
+from tests.layers import reference
+
+
+def c3_params(area, reduction):
+    units = area // reduction
+    return 2 * (2 * area * units + units + area)
+
+
+CASES = [
+    # Works at 16x16 whatever the input size: A = 256, r = 8 -> 33,344.
+    harness.LayerCase(
+        CrossChannelComm,
+        {"spatial_size": 16},
+        (24, 20, 8),
+        trainable=33_344,
+        id="C3-16x16",
+    ),
+    # At the input's own (static) size: A = 6 * 5.
+    harness.LayerCase(
+        CrossChannelComm,
+        {"reduction": 5, "include_self": True},
+        (6, 5, 4),
+        trainable=c3_params(30, 5),
+        dynamic_spatial=False,
+        id="C3-own-size-self",
+    ),
+    harness.LayerCase(
+        CrossChannelComm,
+        {"spatial_size": (4, 6), "communication": False},
+        (8, 12, 3),
+        trainable=c3_params(24, 8),
+        id="C3-no-communication",
+    ),
+    harness.LayerCase(
+        CrossChannelComm,
+        {"spatial_size": (4, 4), "encoder_decoder": False},
+        (8, 8, 5),
+        trainable=0,
+        id="C3-no-encoder-decoder",
+    ),
+]
+
+test_contract = harness.contract_test(CASES)
+
+
+def test_size_of_the_issue():
+    layer = CrossChannelComm(spatial_size=(16, 16), reduction=8)
+    layer.build((None, 32, 32, 64))
+    assert layer.count_params() == 33_344
+    # The weights do not depend on the channel count.
+    other = CrossChannelComm(spatial_size=(16, 16), reduction=8)
+    other.build((None, 32, 32, 512))
+    assert other.count_params() == 33_344
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+@pytest.mark.parametrize(
+    "communication, encoder_decoder",
+    [(True, True), (False, True), (True, False)],
+)
+def test_matches_numpy_reference(include_self, communication, encoder_decoder):
+    x = np.random.default_rng(0).normal(size=(2, 4, 5, 6)).astype("float32")
+    layer = CrossChannelComm(
+        reduction=4,
+        include_self=include_self,
+        communication=communication,
+        encoder_decoder=encoder_decoder,
+    )
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    weights = [np.array(w, "float64") for w in layer.get_weights()]
+    dense = list(zip(weights[0::2], weights[1::2], strict=True)) or None
+    expected = reference.cross_channel_comm(
+        x.astype("float64"), dense, include_self, communication, encoder_decoder
+    )
+    np.testing.assert_allclose(layer(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def nearest_indices(out_size, in_size):
+    return np.floor((np.arange(out_size) + 0.5) * in_size / out_size).astype(
+        int
+    )
+
+
+@pytest.mark.parametrize("size", [(2, 3), (4, 6), (7, 5)])
+def test_resize_nearest_matches_half_pixel_formula(size):
+    x = np.random.default_rng(0).normal(size=(2, 4, 6, 3)).astype("float32")
+    rows, cols = nearest_indices(size[0], 4), nearest_indices(size[1], 6)
+    expected = x[:, rows][:, :, cols]
+    resized = resize_nearest(x, size, (1, 2))
+    np.testing.assert_array_equal(np.asarray(resized), expected)
+
+
+def test_resizes_in_and_out():
+    # Identity bottlenecks and no messages: decoded = up(down(x)).
+    layer = CrossChannelComm(
+        spatial_size=(2, 2),
+        reduction=1,
+        communication=False,
+        output_activation=None,
+        activation=None,
+    )
+    x = np.arange(32, dtype="float32").reshape(1, 4, 4, 2)
+    layer.build(x.shape)
+    eye = np.eye(4, dtype="float32")
+    layer.set_weights([eye, np.zeros(4)] * 4)
+    down = x[:, [1, 3]][:, :, [1, 3]]
+    back = down[:, [0, 0, 1, 1]][:, :, [0, 0, 1, 1]]
+    np.testing.assert_allclose(layer(x), x + back)
+
+
+def test_single_channel_is_finite_and_hears_nothing():
+    x = np.random.default_rng(0).normal(size=(2, 4, 4, 1)).astype("float32")
+    layer = CrossChannelComm(reduction=2)
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    y = np.asarray(layer(x))
+    assert np.all(np.isfinite(y))
+    # The message is zero, so the decoder sees zeros: relu(x + dec(0)).
+    k3, b3, k4, b4 = layer.get_weights()[4:]
+    decoded = np.maximum(b3, 0) @ k4 + b4
+    expected = np.maximum(x + decoded.reshape(1, 4, 4, 1), 0)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_unknown_size_with_spatial_size_set():
+    layer = CrossChannelComm(spatial_size=8)
+    model = keras.Sequential([keras.Input((None, None, 3)), layer])
+    for size in (8, 16, 20):
+        x = np.ones((1, size, size, 3), "float32")
+        assert model.predict(x, verbose=0).shape == x.shape
+
+
+def test_unknown_size_without_spatial_size_says_what_to_do():
+    with pytest.raises(ValueError, match=r"Pass spatial_size=\(h, w\)"):
+        CrossChannelComm()(keras.Input((None, None, 8)))
+
+
+def test_unknown_channel_count_is_fine():
+    layer = CrossChannelComm(spatial_size=4)
+    model = keras.Sequential([keras.Input((8, 8, None)), layer])
+    for channels in (1, 3):
+        x = np.ones((2, 8, 8, channels), "float32")
+        assert model.predict(x, verbose=0).shape == x.shape
+
+
+@pytest.mark.parametrize(
+    "input_shape, scale, expected",
+    [
+        ((None, 32, 32, 16), "cifar", (16, 16)),
+        ((None, 16, 16, 32), "cifar", (8, 8)),
+        ((None, 8, 8, 64), "cifar", (8, 8)),
+        ((None, 56, 56, 64), "imagenet", (14, 14)),
+        ((None, 14, 14, 1024), "imagenet", (7, 7)),
+        ((None, None, None, 64), "imagenet", (14, 14)),
+        ((None, 64, 32, 32), "cifar", (16, 16)),
+    ],
+)
+def test_position_kwargs(input_shape, scale, expected):
+    data_format = "channels_first" if input_shape[1] == 64 else "channels_last"
+    if input_shape[1] is None:
+        data_format = "channels_last"
+    kwargs = CrossChannelComm.position_kwargs(input_shape, data_format, scale)
+    assert kwargs == {"spatial_size": expected}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"spatial_size": 0}, r"spatial_size must be None, a positive int"),
+        ({"spatial_size": (4, 4, 4)}, r"spatial_size=\(4, 4, 4\)"),
+        ({"spatial_size": "16"}, r"spatial_size='16'"),
+        ({"reduction": 0}, r"reduction must be a positive integer"),
+        ({"include_self": 1}, r"include_self must be True or False"),
+        (
+            {"communication": False, "encoder_decoder": False},
+            r"keep at least one of them True",
+        ),
+        ({"output_activation": "nope"}, r"output_activation must be"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        CrossChannelComm(**kwargs)
+
+
+def test_bottleneck_keeps_one_unit_on_tiny_maps():
+    layer = CrossChannelComm(spatial_size=2)  # A = 4 < reduction = 8
+    layer.build((None, 8, 8, 3))
+    assert layer.encoder_in.units == 1
+    assert layer.count_params() == c3_params(4, 4)
+
+
+@pytest.mark.parametrize("shape", [(None, 8, 8), (None, 2, 8, 8, 3)])
+def test_bad_input_ranks(shape):
+    with pytest.raises(ValueError, match=r"4-D input"):
+        CrossChannelComm(spatial_size=4).build(shape)
