@@ -5,6 +5,7 @@ the package name `keras_chattn`, which `.keras` files written by these layers
 refer to: import keras_chattn before `keras.saving.load_model`.
 """
 
+from keras_chattn import analysis
 from keras_chattn import layers
 from keras_chattn import models
 from keras_chattn.layers import ATTENTION_LAYERS
@@ -26,6 +27,7 @@ __all__ = [
     "SpatialAttention",
     "SqueezeExcite",
     "__version__",
+    "analysis",
     "create_attention",
     "get_attention",
     "layers",
