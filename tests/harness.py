@@ -122,6 +122,11 @@ def init_arg_names(layer_cls):
     return names
 
 
+def to_numpy(tensor):
+    """A backend tensor as NumPy (torch tensors that need grad included)."""
+    return keras.ops.convert_to_numpy(tensor)
+
+
 def to_channels_first(array):
     return np.transpose(array, (0, 3, 1, 2))
 
@@ -239,6 +244,20 @@ MIXED_TOLERANCE = {
 }
 
 
+def _torch_cpu_float16(policy):
+    """PyTorch cannot train a float16 Conv2D on the CPU.
+
+    Its CPU convolution backward fails ("slow_conv2d: grad_weight must be
+    contiguous") for a plain keras.layers.Conv2D as well, so the float16
+    training step is left to GPUs there; the forward checks still run.
+    """
+    if BACKEND != "torch" or policy != "mixed_float16":
+        return False
+    import torch
+
+    return not torch.cuda.is_available()
+
+
 def _check_mixed_precision(case, policy):
     large_shape = (64, 64, case.input_shape[-1])
     # Positive inputs so that a sum over 4096 positions exceeds 2048.
@@ -265,9 +284,10 @@ def _check_mixed_precision(case, policy):
         assert np.all(np.isfinite(output)), "non-finite output"
         rtol, atol = MIXED_TOLERANCE[policy]
         np.testing.assert_allclose(output, expected, rtol=rtol, atol=atol)
-        small_model = built_model(case, case.make())
-        randomize_weights(small_model.layers[-1])
-        _train_one_step(case, small_model, jit_compile=False)
+        if not _torch_cpu_float16(policy):
+            small_model = built_model(case, case.make())
+            randomize_weights(small_model.layers[-1])
+            _train_one_step(case, small_model, jit_compile=False)
         del model
     finally:
         keras.config.set_dtype_policy(previous)

@@ -7,6 +7,7 @@ from keras_chattn.layers import CBAM
 from keras_chattn.layers import ChannelAttention
 from keras_chattn.layers import SpatialAttention
 from tests import harness
+from tests.harness import to_numpy
 from tests.layers import reference
 
 CASES = [
@@ -71,7 +72,7 @@ def test_is_channel_then_spatial_attention():
         ],
     )
     np.testing.assert_allclose(
-        layer(x, training=False), expected, rtol=1e-5, atol=1e-6
+        to_numpy(layer(x, training=False)), expected, rtol=1e-5, atol=1e-6
     )
 
 

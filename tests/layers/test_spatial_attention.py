@@ -4,6 +4,7 @@ import pytest
 
 from keras_chattn.layers import SpatialAttention
 from tests import harness
+from tests.harness import to_numpy
 from tests.layers import reference
 
 CASES = [
@@ -46,7 +47,7 @@ def test_matches_numpy_reference(kernel_size, use_batchnorm):
         ]
     expected = reference.spatial_attention(x.astype("float64"), kernel, bn)
     np.testing.assert_allclose(
-        layer(x, training=False), expected, rtol=1e-5, atol=1e-6
+        to_numpy(layer(x, training=False)), expected, rtol=1e-5, atol=1e-6
     )
 
 
@@ -57,7 +58,7 @@ def test_descriptor_order_is_max_then_mean():
     layer.conv.kernel.assign(np.array([[[[1.0], [0.0]]]], "float32"))
     x = np.zeros((1, 2, 2, 3), "float32")
     x[0, 0, 0] = [3.0, -1.0, 1.0]  # max 3, mean 1
-    y = np.array(layer(x))
+    y = to_numpy(layer(x))
     np.testing.assert_allclose(y[0, 0, 0], x[0, 0, 0] * reference.sigmoid(3.0))
 
 
@@ -65,8 +66,12 @@ def test_fresh_layer_halves_its_input():
     # gamma starts at 0 (official init), so the gate is sigmoid(0) = 0.5.
     layer = SpatialAttention()
     x = np.random.default_rng(0).normal(size=(2, 8, 8, 4)).astype("float32")
-    np.testing.assert_allclose(layer(x, training=False), 0.5 * x, atol=1e-6)
-    np.testing.assert_allclose(layer(x, training=True), 0.5 * x, atol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(layer(x, training=False)), 0.5 * x, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        to_numpy(layer(x, training=True)), 0.5 * x, atol=1e-6
+    )
 
 
 def test_unknown_channel_count_is_fine():

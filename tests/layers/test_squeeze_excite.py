@@ -4,6 +4,7 @@ import pytest
 
 from keras_chattn.layers import SqueezeExcite
 from tests import harness
+from tests.harness import to_numpy
 from tests.layers import reference
 
 CASES = [
@@ -47,14 +48,16 @@ def test_matches_numpy_reference():
     expected = reference.channel_attention(
         x.astype("float64"), weights, ["avg"]
     )
-    np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(layer(x)), expected, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_known_value_of_a_constant_map():
     # All-zero weights: the gate is sigmoid(0) = 0.5 everywhere.
     layer = SqueezeExcite(reduction=2, kernel_initializer="zeros")
     x = np.full((1, 4, 4, 4), 3.0, "float32")
-    np.testing.assert_allclose(layer(x), np.full_like(x, 1.5))
+    np.testing.assert_allclose(to_numpy(layer(x)), np.full_like(x, 1.5))
 
 
 @pytest.mark.parametrize(
