@@ -30,6 +30,8 @@ setup(
         # sublayers; the test suite has been run against Keras 3.15.
         "keras>=3.8",
         "numpy",
+        # Mann-Whitney tests of the CC-block analysis.
+        "scipy",
         "tensorflow",
     ],
     extras_require={

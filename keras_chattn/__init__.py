@@ -11,6 +11,7 @@ from keras_chattn import models
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
 from keras_chattn.layers import ChannelAttention
+from keras_chattn.layers import ContextualConv
 from keras_chattn.layers import CrossChannelComm
 from keras_chattn.layers import SpatialAttention
 from keras_chattn.layers import SqueezeExcite
@@ -23,6 +24,7 @@ __all__ = [
     "ATTENTION_LAYERS",
     "CBAM",
     "ChannelAttention",
+    "ContextualConv",
     "CrossChannelComm",
     "SpatialAttention",
     "SqueezeExcite",

@@ -1,6 +1,13 @@
-"""Analysis tools from the papers: channel diversity, ..."""
+"""Analysis tools from the papers: channel diversity, excitation statistics."""
 
 from keras_chattn.analysis.diversity import channel_diversity
 from keras_chattn.analysis.diversity import diversity_report
+from keras_chattn.analysis.excitation import class_separability
+from keras_chattn.analysis.excitation import excitation_statistics
 
-__all__ = ["channel_diversity", "diversity_report"]
+__all__ = [
+    "channel_diversity",
+    "class_separability",
+    "diversity_report",
+    "excitation_statistics",
+]

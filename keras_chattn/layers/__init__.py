@@ -3,6 +3,7 @@
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.channel_attention import ChannelAttention
+from keras_chattn.layers.contextual_conv import ContextualConv
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.registry import ATTENTION_LAYERS
 from keras_chattn.layers.registry import create_attention
@@ -15,6 +16,7 @@ __all__ = [
     "AttentionLayer",
     "CBAM",
     "ChannelAttention",
+    "ContextualConv",
     "CrossChannelComm",
     "SpatialAttention",
     "SqueezeExcite",

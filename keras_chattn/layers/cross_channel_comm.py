@@ -9,6 +9,7 @@ passing, feature decoder, residual). Public research code: jwyang/C3Net.pytorch
 import keras
 from keras import ops
 
+from keras_chattn.layers import maps
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
@@ -31,23 +32,6 @@ def _check_spatial_size(value):
             "spatial_size must be None, a positive int or a (height, width) "
             f"pair of positive ints. Received: spatial_size={value!r}"
         ) from None
-
-
-def resize_nearest(x, size, axes):
-    """Nearest-neighbour resize of `axes` to `size`, with half-pixel centres.
-
-    Output index i reads input index floor((i + 0.5) * in / out), as
-    TensorFlow's and JAX's "nearest" do; written with `take` so that the
-    sizes may be unknown until run time, on every backend.
-    """
-    shape = ops.shape(x)
-    for axis, out_size in zip(axes, size, strict=True):
-        in_size = shape[axis]
-        scale = ops.cast(in_size, "float32") / ops.cast(out_size, "float32")
-        centres = (ops.cast(ops.arange(out_size), "float32") + 0.5) * scale
-        index = ops.minimum(ops.cast(centres, "int32"), in_size - 1)
-        x = ops.take(x, index, axis=axis)
-    return x
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -232,29 +216,6 @@ class CrossChannelComm(AttentionLayer):
             name=name,
         )
 
-    def _to_channel_rows(self, inputs, size):
-        """(batch, ...) map -> (batch, C, h' * w') at the working size."""
-        x = inputs
-        if tuple(x.shape[a] for a in self.spatial_axes) != size:
-            x = resize_nearest(x, size, self.spatial_axes)
-        if self.data_format == "channels_last":
-            x = ops.transpose(x, (0, 3, 1, 2))
-        shape = ops.shape(x)
-        return ops.reshape(x, (shape[0], shape[1], size[0] * size[1]))
-
-    def _from_channel_rows(self, rows, inputs, size):
-        """(batch, C, h' * w') -> a map shaped like `inputs`."""
-        shape = ops.shape(rows)
-        x = ops.reshape(rows, (shape[0], shape[1], size[0], size[1]))
-        if self.data_format == "channels_last":
-            x = ops.transpose(x, (0, 2, 3, 1))
-        static = tuple(inputs.shape[a] for a in self.spatial_axes)
-        if static != size:
-            input_shape = ops.shape(inputs)
-            target = tuple(input_shape[a] for a in self.spatial_axes)
-            x = resize_nearest(x, target, self.spatial_axes)
-        return x
-
     def _messages(self, z):
         """zbar_i = sum_j a_ij z_j, computed in float32, cast back."""
         if not self.include_self and z.shape[1] == 1:
@@ -276,14 +237,14 @@ class CrossChannelComm(AttentionLayer):
 
     def call(self, inputs):
         size = self.working_size(inputs.shape)
-        rows = self._to_channel_rows(inputs, size)
+        rows = maps.to_channel_rows(inputs, size, self.data_format)
         if self.encoder_decoder:
             rows = self.encoder_out(self.encoder_in(rows))
         if self.communication:
             rows = self._messages(rows)
         if self.encoder_decoder:
             rows = self.decoder_out(self.decoder_in(rows))
-        decoded = self._from_channel_rows(rows, inputs, size)
+        decoded = maps.from_channel_rows(rows, size, inputs, self.data_format)
         return self.output_activation(inputs + decoded)
 
     def macs(self, input_shape):

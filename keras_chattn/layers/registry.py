@@ -7,6 +7,7 @@ registered here is available (and tested) everywhere the day it is added.
 import keras
 
 from keras_chattn.layers.cbam import CBAM
+from keras_chattn.layers.contextual_conv import ContextualConv
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
 
@@ -14,6 +15,7 @@ ATTENTION_LAYERS = {
     "se": SqueezeExcite,
     "cbam": CBAM,
     "c3": CrossChannelComm,
+    "cc": ContextualConv,
 }
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_chattn.layers import CrossChannelComm
-from keras_chattn.layers.cross_channel_comm import resize_nearest
+from keras_chattn.layers.maps import resize_nearest
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference

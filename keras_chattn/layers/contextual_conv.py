@@ -1,0 +1,279 @@
+"""Contextual Convolution Block (CC-block).
+
+Reference: Marwood and Baluja, "Contextual Convolution Blocks", Google
+Research (sections 2, 2.1, 3.1.1, 3.1.2). There is no official public code;
+this layer is implemented from the paper.
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers import maps
+from keras_chattn.layers import validation
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.excitation_maps import EMPS
+
+VARIANTS = (
+    "reduced",
+    "full",
+    "full_no_mix",
+    "full_no_ch",
+    "input_independent",
+    "scalar",
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class ContextualConv(AttentionLayer):
+    """CC-block: a smooth spatial excitation map per channel, from context.
+
+    Output = S(X) * X, where the excitation map S has the input's full shape
+    and S = EMP(MIX(CH(context))):
+
+    - context: each channel nearest-resized to `context_size` x
+      `context_size` (left unchanged along an axis that is already smaller)
+      and flattened to n values;
+    - coefficients P, 4 per channel (1 for `"scalar"`), mapped to
+      `tanh(P) / 2 + 1` in (0.5, 1.5), so P = 0 is the identity map;
+    - EMP: `"bilinear"` (Eq. 2: a ramp between per-edge values, the paper's
+      choice), `"gaussian"` or `"sine"` (Table 2), rendered at the input's
+      run-time size.
+
+    Variants (the paper's experiments and Figure 6 ablation):
+
+    - `"reduced"` (CC-block-Reduced, the paper's best): each channel's own
+      linear map (weights and bias) from its n context values to its 4
+      coefficients. C * (4n + 4) weights.
+    - `"full"` (CC-block-Full): CH, two hidden layers of `ch_units` applied
+      to each channel with its own weights, then MIX, one Dense layer over
+      all channels' CH outputs giving the 4C coefficients.
+    - `"full_no_mix"`: CH, then each channel's own linear map to 4.
+    - `"full_no_ch"`: MIX directly on all channels' contexts.
+    - `"input_independent"`: P is a learned (C, 4) weight (starting at 0,
+      the identity), not a function of X; S is constant at inference.
+    - `"scalar"` (|P_c| = 1): an SE-like scalar in (0.5, 1.5) per channel
+      from each channel's own linear map; no EMP.
+
+    `coefficients(inputs)` returns the mapped coefficients (batch, C, k) that
+    the EMP receives, for analysis, without changing the layer's output.
+
+    With an unknown height or width the layer assumes maps of at least
+    `context_size` (the parameter count is then fixed by `context_size`) and
+    resizes any map to `context_size` x `context_size`; for maps smaller than
+    that, build it on a static size.
+
+    Args:
+        variant: one of `VARIANTS`. Defaults to `"reduced"`.
+        emp: `"bilinear"`, `"gaussian"` or `"sine"` (ignored by `"scalar"`).
+            Defaults to `"bilinear"`.
+        context_size: positive int, side of the downsampled context. Defaults
+            to `11`, the paper's.
+        ch_units: two positive ints, the widths of CH's hidden layers (the
+            `"full"` variants). Defaults to `(16, 4)`.
+        activation: activation of CH's hidden layers. Defaults to `"relu"`.
+        kernel_initializer: initializer of every kernel. Defaults to
+            `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of every kernel.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor with a known channel count.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> layer = keras_chattn.layers.ContextualConv()
+    >>> y = layer(np.random.rand(2, 32, 32, 32).astype("float32"))
+    >>> tuple(y.shape), layer.count_params()  # 32 * (4 * 121 + 4)
+    ((2, 32, 32, 32), 15616)
+
+    Reference:
+        Marwood and Baluja, "Contextual Convolution Blocks".
+    """
+
+    def __init__(
+        self,
+        variant="reduced",
+        emp="bilinear",
+        context_size=11,
+        ch_units=(16, 4),
+        activation="relu",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.variant = validation.choice("variant", variant, VARIANTS)
+        self.emp = validation.choice("emp", emp, tuple(EMPS))
+        self.context_size = validation.positive_int(
+            "context_size", context_size
+        )
+        if not isinstance(ch_units, (list, tuple)) or len(ch_units) != 2:
+            raise ValueError(
+                "ch_units must be a pair of positive ints (the widths of CH's "
+                f"two hidden layers). Received: ch_units={ch_units!r}"
+            )
+        self.ch_units = tuple(
+            validation.positive_int("ch_units", u) for u in ch_units
+        )
+        self.activation = validation.activation("activation", activation)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    @property
+    def coefficient_count(self):
+        return 1 if self.variant == "scalar" else 4
+
+    def context_shape(self, input_shape):
+        """(h, w) of the context: min(size, context_size), or context_size."""
+        return tuple(
+            self.context_size if size is None else min(size, self.context_size)
+            for size in self.spatial_extent(input_shape)
+        )
+
+    def _kernel(self, shape, name):
+        return self.add_weight(
+            shape=shape,
+            initializer=clone_initializer(self.kernel_initializer),
+            regularizer=self.kernel_regularizer,
+            name=name,
+        )
+
+    def _bias(self, shape, name):
+        return self.add_weight(shape=shape, initializer="zeros", name=name)
+
+    def build(self, input_shape):
+        channels = self.input_channels(input_shape)
+        # Fixed at build: the weights are sized for it, whatever the run-time
+        # size of later inputs.
+        self.built_context_shape = self.context_shape(input_shape)
+        height, width = self.built_context_shape
+        n = height * width
+        k = self.coefficient_count
+        first, second = self.ch_units
+        variant = self.variant
+        if variant == "input_independent":
+            self.independent = self.add_weight(
+                shape=(channels, 4), initializer="zeros", name="coefficients"
+            )
+        if variant in ("reduced", "scalar"):
+            self.kernel = self._kernel((channels, n, k), "kernel")
+            self.bias = self._bias((channels, k), "bias")
+        if variant in ("full", "full_no_mix"):
+            self.ch1_kernel = self._kernel((channels, n, first), "ch1_kernel")
+            self.ch1_bias = self._bias((channels, first), "ch1_bias")
+            self.ch2_kernel = self._kernel(
+                (channels, first, second), "ch2_kernel"
+            )
+            self.ch2_bias = self._bias((channels, second), "ch2_bias")
+        if variant == "full_no_mix":
+            self.out_kernel = self._kernel((channels, second, 4), "out_kernel")
+            self.out_bias = self._bias((channels, 4), "out_bias")
+        if variant in ("full", "full_no_ch"):
+            self.mix = keras.layers.Dense(
+                4 * channels,
+                kernel_initializer=clone_initializer(self.kernel_initializer),
+                kernel_regularizer=self.kernel_regularizer,
+                dtype=self.dtype_policy,
+                name="mix",
+            )
+            width_in = second if variant == "full" else n
+            self.mix.build((None, channels * width_in))
+
+    @staticmethod
+    def _per_channel(rows, kernel, bias):
+        """Each channel's own linear map: (batch, C, a) -> (batch, C, b)."""
+        return ops.einsum("bca,cak->bck", rows, kernel) + bias
+
+    def _raw_coefficients(self, inputs):
+        """P, shape (batch, C, k), before the tanh(P) / 2 + 1 mapping."""
+        if self.variant == "input_independent":
+            batch = ops.shape(inputs)[0]
+            return ops.broadcast_to(
+                ops.cast(self.independent, self.compute_dtype)[None],
+                (batch, *self.independent.shape),
+            )
+        rows = maps.to_channel_rows(
+            inputs, self.built_context_shape, self.data_format
+        )
+        if self.variant in ("reduced", "scalar"):
+            return self._per_channel(rows, self.kernel, self.bias)
+        if self.variant in ("full", "full_no_mix"):
+            rows = self.activation(
+                self._per_channel(rows, self.ch1_kernel, self.ch1_bias)
+            )
+            rows = self.activation(
+                self._per_channel(rows, self.ch2_kernel, self.ch2_bias)
+            )
+            if self.variant == "full_no_mix":
+                return self._per_channel(rows, self.out_kernel, self.out_bias)
+        shape = ops.shape(rows)
+        mixed = self.mix(ops.reshape(rows, (shape[0], -1)))
+        return ops.reshape(mixed, (shape[0], shape[1], 4))
+
+    def coefficients(self, inputs):
+        """The EMP's coefficients tanh(P) / 2 + 1, shape (batch, C, k)."""
+        return ops.tanh(self._raw_coefficients(inputs)) / 2.0 + 1.0
+
+    def call(self, inputs):
+        coefficients = self.coefficients(inputs)
+        if self.variant == "scalar":
+            scale = self.broadcast_over_space(coefficients[..., 0])
+            return inputs * ops.cast(scale, self.compute_dtype)
+        shape = ops.shape(inputs)
+        height, width = (shape[axis] for axis in self.spatial_axes)
+        excitation = EMPS[self.emp](coefficients, height, width)
+        if self.data_format == "channels_last":
+            excitation = ops.transpose(excitation, (0, 2, 3, 1))
+        return inputs * ops.cast(excitation, self.compute_dtype)
+
+    def macs(self, input_shape):
+        height, width = self.spatial_extent(input_shape)
+        channels = input_shape[self.channel_axis]
+        if None in (height, width, channels):
+            return None
+        context_h, context_w = self.context_shape(input_shape)
+        n = context_h * context_w
+        first, second = self.ch_units
+        coefficient_macs = {
+            "reduced": channels * n * 4,
+            "scalar": channels * n,
+            "input_independent": 0,
+            "full": channels * (n * first + first * second)
+            + channels * second * 4 * channels,
+            "full_no_mix": channels * (n * first + first * second + second * 4),
+            "full_no_ch": channels * n * 4 * channels,
+        }[self.variant]
+        # Rendering the map (one product per element) and applying it.
+        return coefficient_macs + 2 * height * width * channels
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "variant": self.variant,
+                "emp": self.emp,
+                "context_size": self.context_size,
+                "ch_units": list(self.ch_units),
+                "activation": keras.activations.serialize(self.activation),
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+            }
+        )
+        return config
