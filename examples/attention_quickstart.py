@@ -19,8 +19,8 @@ import time
 
 import keras
 import numpy as np
-from cifar_files import load_cifar10
-from cifar_files import normalise
+from cifar_files import add_data_arguments
+from cifar_files import load_normalised
 
 import keras_chattn
 
@@ -66,11 +66,6 @@ def build_model(attention, width=32, classes=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("KERAS_CHATTN_DATA_DIR"),
-        help="folder with the CIFAR-10 python batches",
-    )
-    parser.add_argument(
         "--attention",
         default="cbam",
         help=f"'none' or one of {sorted(keras_chattn.ATTENTION_LAYERS)}",
@@ -83,17 +78,14 @@ def main():
         choices=["mixed_float16", "mixed_bfloat16"],
         default=None,
     )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/quickstart")
+    add_data_arguments(parser)
     args = parser.parse_args()
-    if args.data_dir is None:
-        parser.error("pass --data-dir or set KERAS_CHATTN_DATA_DIR")
 
     keras.utils.set_random_seed(args.seed)
     if args.mixed_precision:
         keras.config.set_dtype_policy(args.mixed_precision)
-    (x_train, y_train), (x_val, y_val) = load_cifar10(args.data_dir)
-    x_train, x_val = normalise(x_train), normalise(x_val)
+    (x_train, y_train), (x_val, y_val) = load_normalised(parser, args)
 
     model = build_model(args.attention, width=args.width)
     steps = args.epochs * -(-len(x_train) // args.batch_size)

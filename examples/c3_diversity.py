@@ -11,32 +11,25 @@ C3 poster's claim is that the output is more diverse than the input.
 """
 
 import argparse
-import os
 import time
 
 import keras
 import numpy as np
-from cifar_files import load_cifar10
-from cifar_files import normalise
+from cifar_files import add_data_arguments
+from cifar_files import load_normalised
 
 import keras_chattn
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", default=os.environ.get("KERAS_CHATTN_DATA_DIR")
-    )
     parser.add_argument("--depth", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    add_data_arguments(parser)
     args = parser.parse_args()
-    if args.data_dir is None:
-        parser.error("pass --data-dir or set KERAS_CHATTN_DATA_DIR")
     keras.utils.set_random_seed(args.seed)
-    (x_train, y_train), (x_val, y_val) = load_cifar10(args.data_dir)
-    x_train, x_val = normalise(x_train), normalise(x_val)
+    (x_train, y_train), (x_val, y_val) = load_normalised(parser, args)
 
     network = keras_chattn.models.cifar_resnet(
         args.depth, attention="c3", classifier_activation=None

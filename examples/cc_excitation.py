@@ -12,33 +12,26 @@ separability matrix of Eq. 3 (Figure 5 e).
 """
 
 import argparse
-import os
 import time
 
 import keras
 import numpy as np
-from cifar_files import load_cifar10
-from cifar_files import normalise
+from cifar_files import add_data_arguments
+from cifar_files import load_normalised
 
 import keras_chattn
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir", default=os.environ.get("KERAS_CHATTN_DATA_DIR")
-    )
     parser.add_argument("--base-width", type=int, default=32)
     parser.add_argument("--variant", default="reduced")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    add_data_arguments(parser)
     args = parser.parse_args()
-    if args.data_dir is None:
-        parser.error("pass --data-dir or set KERAS_CHATTN_DATA_DIR")
     keras.utils.set_random_seed(args.seed)
-    (x_train, y_train), (x_val, y_val) = load_cifar10(args.data_dir)
-    x_train, x_val = normalise(x_train), normalise(x_val)
+    (x_train, y_train), (x_val, y_val) = load_normalised(parser, args)
 
     model = keras_chattn.models.small_cnn(
         "cifar10",

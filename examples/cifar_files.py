@@ -7,6 +7,7 @@ issue; these examples need only NumPy arrays.)
 """
 
 import io
+import os
 import pathlib
 import pickle
 
@@ -62,3 +63,21 @@ def load_cifar10(data_dir):
 
 def normalise(images):
     return (images.astype("float32") / 255.0 - MEAN) / STD
+
+
+def add_data_arguments(parser):
+    """The --data-dir and --seed arguments every example takes."""
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("KERAS_CHATTN_DATA_DIR"),
+        help="folder with the CIFAR-10 python batches",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def load_normalised(parser, args):
+    """((x_train, y_train), (x_val, y_val)) as normalised float32 arrays."""
+    if args.data_dir is None:
+        parser.error("pass --data-dir or set KERAS_CHATTN_DATA_DIR")
+    (x_train, y_train), (x_val, y_val) = load_cifar10(args.data_dir)
+    return (normalise(x_train), y_train), (normalise(x_val), y_val)
