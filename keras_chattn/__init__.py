@@ -10,9 +10,11 @@ from keras_chattn import layers
 from keras_chattn import models
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
+from keras_chattn.layers import BridgeAttention
 from keras_chattn.layers import ChannelAttention
 from keras_chattn.layers import ContextualConv
 from keras_chattn.layers import CrossChannelComm
+from keras_chattn.layers import CrossLayerPooling
 from keras_chattn.layers import SpatialAttention
 from keras_chattn.layers import SqueezeExcite
 from keras_chattn.layers import create_attention
@@ -22,10 +24,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ATTENTION_LAYERS",
+    "BridgeAttention",
     "CBAM",
     "ChannelAttention",
     "ContextualConv",
     "CrossChannelComm",
+    "CrossLayerPooling",
     "SpatialAttention",
     "SqueezeExcite",
     "__version__",

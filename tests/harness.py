@@ -55,31 +55,69 @@ class LayerCase:
         layer_cls: the layer class.
         init_kwargs: constructor arguments (no `data_format`: the harness
             sets it).
-        input_shape: channels_last shape without the batch dimension.
+        input_shape: channels_last shape without the batch dimension, or a
+            list of such shapes for a layer called on a list of maps.
         trainable: exact number of trainable parameters on `input_shape`.
         non_trainable: exact number of non-trainable parameters.
         dynamic_spatial: whether height and width may be unknown.
+        output_shape: shape without batch of the output, when it is not the
+            (last) input's.
         id: test id suffix.
     """
 
     layer_cls: type
     init_kwargs: dict
-    input_shape: tuple
+    input_shape: object
     trainable: int
     non_trainable: int = 0
     dynamic_spatial: bool = True
+    output_shape: tuple = None
     id: str = ""
 
     def __str__(self):
         return self.id or self.layer_cls.__name__
 
+    @property
+    def multi(self):
+        return isinstance(self.input_shape, list)
+
+    def shapes(self, spec=None):
+        """The input shapes (without batch) as a list."""
+        spec = self.input_shape if spec is None else spec
+        return list(spec) if isinstance(spec, list) else [tuple(spec)]
+
+    def pack(self, items):
+        """A list for a multi-input case, the single item otherwise."""
+        return list(items) if self.multi else items[0]
+
+    def unpack(self, value):
+        """The inverse of `pack`: always a list."""
+        return list(value) if self.multi else [value]
+
+    def with_spatial(self, height, width):
+        """The case's input shapes with another height and width."""
+        return self.pack([(height, width, s[-1]) for s in self.shapes()])
+
+    def batch_shape(self, spec=None, batch=None):
+        return self.pack([(batch, *s) for s in self.shapes(spec)])
+
+    def expected_output_shape(self, spec=None):
+        """Output shape without batch for inputs of shape `spec`."""
+        if self.output_shape is not None:
+            return tuple(self.output_shape)
+        return tuple(self.shapes(spec)[-1])
+
     def make(self, **overrides):
         return self.layer_cls(**{**self.init_kwargs, **overrides})
 
-    def inputs(self, batch=3, input_shape=None, seed=0, low=-1.0, high=1.0):
-        shape = (batch, *(input_shape or self.input_shape))
-        rng = np.random.default_rng(seed)
-        return rng.uniform(low, high, size=shape).astype("float32")
+    def inputs(self, batch=3, spec=None, seed=0, low=-1.0, high=1.0):
+        arrays = []
+        for index, shape in enumerate(self.shapes(spec)):
+            rng = np.random.default_rng(seed + 100 * index)
+            arrays.append(
+                rng.uniform(low, high, size=(batch, *shape)).astype("float32")
+            )
+        return self.pack(arrays)
 
 
 def randomize_weights(layer, seed=1):
@@ -102,9 +140,9 @@ def randomize_weights(layer, seed=1):
         weight.assign(value.astype(weight.dtype))
 
 
-def built_model(case, layer, input_shape=None):
-    """`Input -> layer` as a functional model (no other layers)."""
-    inputs = keras.Input(input_shape or case.input_shape)
+def built_model(case, layer, spec=None):
+    """`Input(s) -> layer` as a functional model (no other layers)."""
+    inputs = case.pack([keras.Input(shape) for shape in case.shapes(spec)])
     return keras.Model(inputs, layer(inputs))
 
 
@@ -128,7 +166,7 @@ def to_numpy(tensor):
 
 
 def to_channels_first(array):
-    return np.transpose(array, (0, 3, 1, 2))
+    return np.transpose(array, (0, 3, 1, 2)) if array.ndim == 4 else array
 
 
 def count(weights):
@@ -162,7 +200,7 @@ def check_serialization(case, tmp_path):
 
 def check_weight_counts(case, tmp_path):
     layer = case.make()
-    layer.build((None, *case.input_shape))
+    layer.build(case.batch_shape())
     assert count(layer.trainable_weights) == case.trainable
     assert count(layer.non_trainable_weights) == case.non_trainable
     for weight in layer.weights:
@@ -171,48 +209,51 @@ def check_weight_counts(case, tmp_path):
 
 def check_macs(case, tmp_path):
     layer = case.make()
-    macs = layer.macs((None, *case.input_shape))
+    macs = layer.macs(case.batch_shape())
     assert isinstance(macs, int) and macs > 0
-    channels = case.input_shape[-1]
-    assert layer.macs((None, None, None, channels)) is None
+    assert layer.macs(case.batch_shape(case.with_spatial(None, None))) is None
 
 
 def check_output_shapes(case, tmp_path):
     layer = case.make()
-    symbolic = layer(keras.Input(case.input_shape))
-    expected = (None, *case.input_shape)
-    assert tuple(symbolic.shape) == expected
-    assert tuple(layer.compute_output_shape(expected)) == expected
+    inputs = case.pack([keras.Input(s) for s in case.shapes()])
+    expected = (None, *case.expected_output_shape())
+    assert tuple(layer(inputs).shape) == expected
+    assert tuple(layer.compute_output_shape(case.batch_shape())) == expected
     eager = layer(case.inputs(batch=2))
-    assert tuple(eager.shape) == (2, *case.input_shape)
+    assert tuple(eager.shape) == (2, *case.expected_output_shape())
 
 
 def check_dynamic_spatial(case, tmp_path):
-    channels = case.input_shape[-1]
+    unknown = case.with_spatial(None, None)
     layer = case.make()
     if not case.dynamic_spatial:
         with pytest.raises(ValueError, match="spatial|height|width"):
-            layer(keras.Input((None, None, channels)))
+            built_model(case, layer, unknown)
         return
-    model = built_model(case, layer, input_shape=(None, None, channels))
+    model = built_model(case, layer, unknown)
     for height, width in [(5, 9), (12, 4)]:
-        x = case.inputs(batch=2, input_shape=(height, width, channels))
+        spec = case.with_spatial(height, width)
+        x = case.inputs(batch=2, spec=spec)
         y = model.predict(x, verbose=0)
-        assert y.shape == x.shape
-        np.testing.assert_allclose(
-            y, keras.ops.convert_to_numpy(layer(x)), rtol=1e-5, atol=1e-6
-        )
+        assert y.shape == (2, *case.expected_output_shape(spec))
+        np.testing.assert_allclose(y, to_numpy(layer(x)), rtol=1e-5, atol=1e-6)
 
 
 def _train_one_step(case, model, jit_compile):
-    x = case.inputs(batch=4, seed=2)
-    y = case.inputs(batch=4, seed=3)
+    x = case.inputs(batch=4, spec=model_input_spec(case, model), seed=2)
+    rng = np.random.default_rng(3)
+    y = rng.uniform(-1, 1, size=(4, *model.output_shape[1:])).astype("float32")
     model.compile(
         optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=jit_compile
     )
     history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
     loss = history.history["loss"][0]
     assert np.isfinite(loss), f"training loss is {loss}"
+
+
+def model_input_spec(case, model):
+    return case.pack([tuple(t.shape[1:]) for t in model.inputs])
 
 
 def check_fit(case, tmp_path):
@@ -259,19 +300,19 @@ def _torch_cpu_float16(policy):
 
 
 def _check_mixed_precision(case, policy):
-    large_shape = (64, 64, case.input_shape[-1])
+    large = case.with_spatial(64, 64)
     # Positive inputs so that a sum over 4096 positions exceeds 2048.
-    x = case.inputs(batch=2, input_shape=large_shape, low=0.5, high=1.5)
+    x = case.inputs(batch=2, spec=large, low=0.5, high=1.5)
     reference = case.make()
-    reference.build((None, *large_shape))
+    reference.build(case.batch_shape(large))
     randomize_weights(reference)
-    expected = keras.ops.convert_to_numpy(reference(x))
+    expected = to_numpy(reference(x))
 
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
     try:
         layer = case.make()
-        model = built_model(case, layer, input_shape=large_shape)
+        model = built_model(case, layer, large)
         layer.set_weights(reference.get_weights())
         compute_dtype = layer.compute_dtype
         for sublayer in layer._flatten_layers(include_self=True):
@@ -303,27 +344,34 @@ def check_mixed_bfloat16(case, tmp_path):
 
 def check_channels_first(case, tmp_path):
     last = case.make(data_format="channels_last")
-    last.build((None, *case.input_shape))
+    last.build(case.batch_shape())
     randomize_weights(last)
     first = case.make(data_format="channels_first")
-    height, width, channels = case.input_shape
-    first.build((None, channels, height, width))
+    first_shapes = [(s[2], s[0], s[1]) for s in case.shapes()]
+    first.build(case.pack([(None, *s) for s in first_shapes]))
     first.set_weights(last.get_weights())
     x = case.inputs(batch=2)
-    expected = keras.ops.convert_to_numpy(last(x))
-    output = keras.ops.convert_to_numpy(first(to_channels_first(x)))
+    expected = to_numpy(last(x))
+    x_first = case.pack([to_channels_first(a) for a in case.unpack(x)])
+    output = to_numpy(first(x_first))
     np.testing.assert_allclose(
         output, to_channels_first(expected), rtol=1e-5, atol=1e-5
     )
-    symbolic = first(keras.Input((channels, None, None)))
-    assert tuple(symbolic.shape) == (None, channels, None, None)
+    if case.dynamic_spatial:
+        inputs = case.pack(
+            [keras.Input((s[0], None, None)) for s in first_shapes]
+        )
+        symbolic = first(inputs)
+        assert symbolic.shape[0] is None
 
 
 _FRESH_PROCESS_SCRIPT = textwrap.dedent(
     """
     import json, sys
     import numpy as np
-    x = np.load(sys.argv[1])
+    arrays = np.load(sys.argv[1])
+    x = [arrays[f"x{i}"] for i in range(len(arrays.files))]
+    x = x if len(x) > 1 else x[0]
     result = {}
     if sys.argv[3] != "-":
         import tensorflow as tf
@@ -361,8 +409,8 @@ def check_saved_artifacts(case, tmp_path):
     if can_export():
         export_path = os.fspath(tmp_path / "exported")
         model.export(export_path, verbose=False)
-    x_path = os.fspath(tmp_path / "x.npy")
-    np.save(x_path, x)
+    x_path = os.fspath(tmp_path / "x.npz")
+    np.savez(x_path, **{f"x{i}": a for i, a in enumerate(case.unpack(x))})
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     completed = subprocess.run(
         [

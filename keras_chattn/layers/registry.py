@@ -6,6 +6,7 @@ registered here is available (and tested) everywhere the day it is added.
 
 import keras
 
+from keras_chattn.layers.bridge_attention import BridgeAttention
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.contextual_conv import ContextualConv
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
@@ -16,6 +17,7 @@ ATTENTION_LAYERS = {
     "cbam": CBAM,
     "c3": CrossChannelComm,
     "cc": ContextualConv,
+    "ba": BridgeAttention,
 }
 
 

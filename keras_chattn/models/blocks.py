@@ -3,7 +3,9 @@
 Every layer of a block is named from the block's prefix (`conv3_block2_1_conv`,
 `conv3_block2_attention`, `conv3_block2_add`, ...), so attention outputs can be
 found by name. The attention block goes on the residual branch after the last
-BatchNorm and before the addition, where SE-Net and CBAM put it.
+BatchNorm and before the addition, where SE-Net and CBAM put it. A block that
+`needs_intermediate_features` (BA-Net) gets the block's maps: after the first
+(and second) ReLU and the last BatchNorm, and recalibrates the last.
 """
 
 import keras
@@ -43,10 +45,16 @@ def _shortcut(x, filters, stride, kind, conv_bias, name, bn):
     return ChannelPadShortcut(filters, stride, name=f"{name}_0_pad")(x)
 
 
-def _finish(x, shortcut, attention, attention_kwargs, scale, name):
+def _finish(x, shortcut, features, attention, attention_kwargs, scale, name):
     factory = get_attention(attention)
     x = common.attend(
-        x, factory, attention_kwargs, "branch", f"{name}_attention", scale
+        x,
+        factory,
+        attention_kwargs,
+        "branch",
+        f"{name}_attention",
+        scale,
+        features=[*features, x],
     )
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
@@ -89,11 +97,13 @@ def apply_bottleneck_block(
     else:
         shortcut = x
     x = conv_bn(x, filters, 1, stride, conv_bias, f"{name}_1")
-    x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv_bn(x, filters, 3, 1, conv_bias, f"{name}_2")
-    x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = conv_bn(x, 4 * filters, 1, 1, conv_bias, f"{name}_3")
-    return _finish(x, shortcut, attention, attention_kwargs, scale, name)
+    first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = conv_bn(first, filters, 3, 1, conv_bias, f"{name}_2")
+    second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = conv_bn(second, 4 * filters, 1, 1, conv_bias, f"{name}_3")
+    return _finish(
+        x, shortcut, [first, second], attention, attention_kwargs, scale, name
+    )
 
 
 def apply_basic_block(
@@ -130,6 +140,8 @@ def apply_basic_block(
     """
     residual = _shortcut(x, filters, stride, shortcut, conv_bias, name, bn)
     x = conv_bn(x, filters, 3, stride, conv_bias, f"{name}_1", bn)
-    x = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv_bn(x, filters, 3, 1, conv_bias, f"{name}_2", bn)
-    return _finish(x, residual, attention, attention_kwargs, scale, name)
+    first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = conv_bn(first, filters, 3, 1, conv_bias, f"{name}_2", bn)
+    return _finish(
+        x, residual, [first], attention, attention_kwargs, scale, name
+    )

@@ -31,6 +31,7 @@ def cifar_resnet(
     classifier_activation="softmax",
     attention=None,
     attention_kwargs=None,
+    head="gap",
     name=None,
 ):
     """Builds a CIFAR ResNet of depth 6n + 2 (20, 32, 44, 56, 110, ...).
@@ -56,6 +57,8 @@ def cifar_resnet(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage (3 stages).
         attention_kwargs: keyword arguments for every attention block.
+        head: "gap" or "bridge" (`CrossLayerPooling` over every stage's
+            output, named `bridge_pool`).
         name: model name; defaults to e.g. "cifar_resnet20".
 
     Returns:
@@ -83,6 +86,7 @@ def cifar_resnet(
     common.check_common_arguments(
         weights, include_top, classes, pooling, name, has_imagenet=False
     )
+    common.check_head(head, include_top, pooling)
     inputs = common.model_input(
         input_tensor, input_shape, (32, 32, 3), min_size=4, model_name=name
     )
@@ -92,6 +96,7 @@ def cifar_resnet(
         blocks.conv_bn(inputs, 16, 3, 1, False, "conv1", _BN)
     )
     n = (depth - 2) // 6
+    stage_outputs = []
     for stage, (filters, factory) in enumerate(
         zip((16, 32, 64), factories, strict=True), start=2
     ):
@@ -121,8 +126,15 @@ def cifar_resnet(
                 scale="cifar",
                 name=f"{prefix}_block{index}",
             )
+        stage_outputs.append(x)
     outputs = common.apply_pooling_or_top(
-        x, include_top, pooling, classes, classifier_activation
+        x,
+        include_top,
+        pooling,
+        classes,
+        classifier_activation,
+        head,
+        stage_outputs,
     )
     model = common.make_model(input_tensor, inputs, outputs, name)
     return common.load_weights(model, weights, None, None, include_top)

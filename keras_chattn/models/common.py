@@ -14,6 +14,7 @@ import socket
 import keras
 
 from keras_chattn.layers import validation
+from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
 
@@ -96,11 +97,18 @@ def placement(factory):
     return getattr(factory, "placement", "branch")
 
 
-def attend(x, factory, attention_kwargs, where, name, scale):
+def needs_features(factory):
+    """Whether a block takes the list of its block's intermediate maps."""
+    return bool(getattr(factory, "needs_intermediate_features", False))
+
+
+def attend(x, factory, attention_kwargs, where, name, scale, features=None):
     """Applies a new block from `factory` if its placement is `where`.
 
     The block's constructor gets its `position_kwargs` for this position and
-    network `scale` ("imagenet" or "cifar"), then `attention_kwargs`.
+    network `scale` ("imagenet" or "cifar"), then `attention_kwargs`. A block
+    that `needs_intermediate_features` is called on `features` (the maps of
+    the convolutions it bridges, ending with `x`) instead of `x`.
     """
     if factory is None or placement(factory) != where:
         return x
@@ -110,13 +118,50 @@ def attend(x, factory, attention_kwargs, where, name, scale):
         data_format = keras.config.image_data_format()
         kwargs.update(position_kwargs(tuple(x.shape), data_format, scale))
     kwargs.update(attention_kwargs or {})
-    return create_attention(factory, name=name, **kwargs)(x)
+    layer = create_attention(factory, name=name, **kwargs)
+    if needs_features(factory):
+        return layer(list(features or [x]))
+    return layer(x)
+
+
+HEADS = ("gap", "bridge")
+
+
+def check_head(head, include_top, pooling):
+    validation.choice("head", head, HEADS)
+    if head == "bridge" and not include_top and pooling is not None:
+        raise ValueError(
+            "head='bridge' already pools (every stage's output, through "
+            "CrossLayerPooling); with include_top=False pass pooling=None. "
+            f"Received: pooling={pooling!r}"
+        )
+
+
+def bridge_pooling(stage_outputs):
+    """The report's network-level bridge over every stage's output."""
+    return CrossLayerPooling(name="bridge_pool")(list(stage_outputs))
 
 
 def apply_pooling_or_top(
-    x, include_top, pooling, classes, classifier_activation
+    x,
+    include_top,
+    pooling,
+    classes,
+    classifier_activation,
+    head="gap",
+    stage_outputs=(),
 ):
-    """GAP + `predictions` Dense on top, or the optional feature pooling."""
+    """The top of a residual network.
+
+    `head="gap"`: global average pooling (`avg_pool`) and `predictions`, or
+    the optional feature pooling without the top. `head="bridge"`:
+    `CrossLayerPooling` over every stage's output instead of the pooling.
+    """
+    if head == "bridge":
+        x = bridge_pooling(stage_outputs)
+        if include_top:
+            return classifier(x, classes, classifier_activation)
+        return x
     if include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         return classifier(x, classes, classifier_activation)

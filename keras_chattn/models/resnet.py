@@ -58,6 +58,7 @@ def resnet(
     attention_kwargs=None,
     stem="imagenet",
     conv_bias=True,
+    head="gap",
     name=None,
 ):
     """Builds an ImageNet-style ResNet of the given depth (18 ... 152).
@@ -88,6 +89,9 @@ def resnet(
             conv, no pooling, for 32x32 inputs).
         conv_bias: biases in the convolutions: True as in keras.applications,
             False as in the papers (and torchvision).
+        head: "gap" (global average pooling) or "bridge" (`CrossLayerPooling`
+            over every stage's output, the enhanced channel-wise attention
+            report's network-level bridge, named `bridge_pool`).
         name: model name; defaults to e.g. "resnet50".
 
     Returns:
@@ -115,6 +119,7 @@ def resnet(
     common.check_common_arguments(
         weights, include_top, classes, pooling, name, application is not None
     )
+    common.check_head(head, include_top, pooling)
     cifar = stem == "cifar"
     inputs = common.model_input(
         input_tensor,
@@ -127,6 +132,7 @@ def resnet(
 
     scale = "cifar" if cifar else "imagenet"
     x = _stem(inputs, stem, conv_bias)
+    stage_outputs = []
     for stage, (filters, count, factory) in enumerate(
         zip(_STAGE_FILTERS, stage_blocks, factories, strict=True), start=2
     ):
@@ -167,8 +173,15 @@ def resnet(
                     scale=scale,
                     name=block_name,
                 )
+        stage_outputs.append(x)
     outputs = common.apply_pooling_or_top(
-        x, include_top, pooling, classes, classifier_activation
+        x,
+        include_top,
+        pooling,
+        classes,
+        classifier_activation,
+        head,
+        stage_outputs,
     )
     model = common.make_model(input_tensor, inputs, outputs, name)
     return common.load_weights(

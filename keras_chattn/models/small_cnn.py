@@ -34,6 +34,7 @@ def small_cnn(
     classifier_activation="softmax",
     attention=None,
     attention_kwargs=None,
+    head="gap",
     name=None,
 ):
     """Builds the CC-block paper's Table 1 network for `dataset`.
@@ -59,6 +60,9 @@ def small_cnn(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage.
         attention_kwargs: keyword arguments for every attention block.
+        head: "gap" (the network's own Flatten top) or "bridge"
+            (`CrossLayerPooling` over every stage's pooled output, named
+            `bridge_pool`, in place of the Flatten).
         name: model name; defaults to e.g. "small_cnn_cifar100".
 
     Returns:
@@ -75,13 +79,14 @@ def small_cnn(
     shape, default_classes, stages, convs, pool, growth = _CONFIGS[dataset]
     classes = default_classes if classes is None else classes
     name = name or f"small_cnn_{dataset}"
+    common.check_head(head, include_top, pooling)
     common.check_common_arguments(
         weights, include_top, classes, pooling, name, has_imagenet=False
     )
     inputs = common.model_input(
         input_tensor, input_shape, shape, pool**stages, model_name=name
     )
-    if include_top and None in tuple(inputs.shape[1:]):
+    if include_top and head == "gap" and None in tuple(inputs.shape[1:]):
         raise ValueError(
             f"{name} with include_top=True flattens its last feature map, so "
             "height and width must be known. Received: input_shape="
@@ -89,6 +94,7 @@ def small_cnn(
         )
     factories = common.stage_attention(attention, stages)
     x = inputs
+    stage_outputs = []
     for stage, factory in enumerate(factories, start=1):
         filters = base_width * growth ** (stage - 1)
         x = apply_plain_stage(
@@ -103,11 +109,15 @@ def small_cnn(
         x = keras.layers.MaxPooling2D(
             pool, strides=pool, padding="same", name=f"block{stage}_pool"
         )(x)
+        stage_outputs.append(x)
+    if head == "bridge":
+        x = common.bridge_pooling(stage_outputs)
     if include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
+        if head == "gap":
+            x = keras.layers.Flatten(name="flatten")(x)
         x = keras.layers.Dense(128, activation="relu", name="fc1")(x)
         x = common.classifier(x, classes, classifier_activation)
-    else:
+    elif head == "gap":
         x = common.feature_pooling(x, pooling)
     model = common.make_model(input_tensor, inputs, x, name)
     return common.load_weights(model, weights, None, None, include_top)

@@ -19,17 +19,23 @@ def apply_plain_stage(
     """`convs` 3x3 ReLU convolutions, each followed by its attention block.
 
     A block whose placement is `"stage_input"` goes once before the stage
-    (`{name}_attention`) instead. `scale` ("imagenet" or "cifar") goes to the
-    block's `position_kwargs`.
+    (`{name}_attention`) instead; a block that `needs_intermediate_features`
+    (BA-Net) goes once after the stage's last conv and bridges all its convs.
+    `scale` ("imagenet" or "cifar") goes to the block's `position_kwargs`.
     """
     x = common.attend(
         x, factory, attention_kwargs, "stage_input", f"{name}_attention", scale
     )
+    bridge = common.needs_features(factory)
+    outputs = []
     for index in range(1, convs + 1):
         conv_name = f"{name}_conv{index}"
         x = keras.layers.Conv2D(
             filters, 3, activation="relu", padding="same", name=conv_name
         )(x)
+        outputs.append(x)
+        if bridge and index < convs:
+            continue  # a bridging block waits for the stage's last conv
         x = common.attend(
             x,
             factory,
@@ -37,6 +43,7 @@ def apply_plain_stage(
             "branch",
             f"{conv_name}_attention",
             scale,
+            features=outputs,
         )
     return x
 
@@ -52,6 +59,7 @@ def vgg(
     classifier_activation="softmax",
     attention=None,
     attention_kwargs=None,
+    head="gap",
     name=None,
 ):
     """Builds VGG-16 or VGG-19.
@@ -75,6 +83,9 @@ def vgg(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per block (5 blocks).
         attention_kwargs: keyword arguments for every attention block.
+        head: "gap" (the network's own Flatten top) or "bridge"
+            (`CrossLayerPooling` over every stage's pooled output, named
+            `bridge_pool`, in place of the Flatten).
         name: model name; defaults to "vgg16" / "vgg19".
 
     Returns:
@@ -92,13 +103,14 @@ def vgg(
     if depth not in _CONVS_PER_BLOCK:
         raise ValueError(f"depth must be 16 or 19. Received: depth={depth!r}")
     name = name or f"vgg{depth}"
+    common.check_head(head, include_top, pooling)
     common.check_common_arguments(
         weights, include_top, classes, pooling, name, has_imagenet=True
     )
     inputs = common.model_input(
         input_tensor, input_shape, (224, 224, 3), min_size=32, model_name=name
     )
-    if include_top and None in tuple(inputs.shape[1:]):
+    if include_top and head == "gap" and None in tuple(inputs.shape[1:]):
         raise ValueError(
             f"{name} with include_top=True flattens its last feature map, so "
             "height and width must be known. Received: input_shape="
@@ -106,6 +118,7 @@ def vgg(
         )
     factories = common.stage_attention(attention, 5)
     x = inputs
+    stage_outputs = []
     for block, (filters, convs, factory) in enumerate(
         zip(_BLOCK_FILTERS, _CONVS_PER_BLOCK[depth], factories, strict=True),
         start=1,
@@ -122,12 +135,16 @@ def vgg(
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(
             x
         )
+        stage_outputs.append(x)
+    if head == "bridge":
+        x = common.bridge_pooling(stage_outputs)
     if include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
+        if head == "gap":
+            x = keras.layers.Flatten(name="flatten")(x)
         x = keras.layers.Dense(4096, activation="relu", name="fc1")(x)
         x = keras.layers.Dense(4096, activation="relu", name="fc2")(x)
         x = common.classifier(x, classes, classifier_activation)
-    else:
+    elif head == "gap":
         x = common.feature_pooling(x, pooling)
     model = common.make_model(input_tensor, inputs, x, name)
     return common.load_weights(

@@ -1,0 +1,222 @@
+"""Bridge attention (BA-Net): channel weights from every convolution of a block.
+
+Reference: Zhao et al., "BA-Net: Bridge Attention for Deep Convolutional
+Neural Networks" (ECCV 2022), as recapped in the enhanced channel-wise
+attention report; public code zhaoy376/Bridge-Attention (`models/BA_module.py`,
+read, not copied).
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers import validation
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import clone_initializer
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class BridgeAttention(AttentionLayer):
+    """Recalibrates the last of several maps with weights from all of them.
+
+    Called on a list `[F_1, ..., F_n]` of feature maps with the same batch
+    and spatial size (channel counts may differ), the last being the one to
+    recalibrate (C channels): each F_i is global-average-pooled and goes
+    through its own `Dense(C // reduction, no bias)` and BatchNormalization;
+    the n results are summed, then `activation`, `Dense(C)`, `gate`, and the
+    result multiplies F_n:
+
+        y = F_n * gate(W (act(sum_i BN_i(W_i mean_hw(F_i)))))
+
+    A single map (or a one-element list) gives an SE block with BatchNorm.
+    Model builders hand every residual block's intermediate outputs to it
+    (the class declares `needs_intermediate_features = True`).
+
+    The BatchNorms act on pooled vectors, so their statistics are over the
+    batch only: at batch size 1 in training each normalised value is 0 and
+    the block outputs F_n * gate(W act(sum of the BN offsets)), a constant
+    gate (finite, but uninformative): train with batches of several images.
+    BatchNorm follows the reference (PyTorch's epsilon 1e-5, momentum 0.1,
+    i.e. Keras momentum 0.9).
+
+    Args:
+        reduction: positive int, C // reduction fusion units (at least 1).
+            Defaults to `16`.
+        use_bias: bool, a bias in the final Dense. Defaults to `False` (the
+            reference).
+        activation: activation of the fused vector. Defaults to `"relu"`.
+        gate: activation giving the channel weights. Defaults to `"sigmoid"`.
+        kernel_initializer: initializer of the Dense kernels. Defaults to
+            `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of the Dense kernels.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a list of 4-D tensors (or one tensor), the last recalibrated.
+        training: mode of the BatchNorms.
+
+    Input shape:
+        A list of `(batch, height, width, C_i)` (or channels-first) shapes.
+
+    Output shape:
+        The shape of the last input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> f1 = np.random.rand(2, 8, 8, 64).astype("float32")
+    >>> f3 = np.random.rand(2, 8, 8, 256).astype("float32")
+    >>> layer = keras_chattn.layers.BridgeAttention(reduction=16)
+    >>> tuple(layer([f1, f1, f3]).shape)
+    (2, 8, 8, 256)
+    >>> len(layer.trainable_weights), len(layer.non_trainable_weights)
+    (10, 6)
+
+    Reference:
+        Zhao et al., "BA-Net: Bridge Attention for Deep Convolutional Neural
+        Networks", ECCV 2022.
+    """
+
+    needs_intermediate_features = True
+
+    def __init__(
+        self,
+        reduction=16,
+        use_bias=False,
+        activation="relu",
+        gate="sigmoid",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.input_spec = None  # a list of maps; checked in build
+        self.reduction = validation.positive_int("reduction", reduction)
+        self.use_bias = validation.boolean("use_bias", use_bias)
+        self.activation = validation.activation("activation", activation)
+        self.gate = validation.activation("gate", gate)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    @staticmethod
+    def _shape_list(input_shape):
+        """A list of shapes from a single shape or a list of shapes."""
+        if isinstance(input_shape, (list, tuple)) and input_shape:
+            first = input_shape[0]
+            if first is None or isinstance(first, int):
+                return [tuple(input_shape)]
+            return [tuple(s) for s in input_shape]
+        raise ValueError(
+            "BridgeAttention takes a non-empty list of 4-D feature maps "
+            f"[F_1, ..., F_n]. Received: input_shape={input_shape!r}"
+        )
+
+    def _check_shapes(self, shapes):
+        channels = [self.input_channels(shape) for shape in shapes]
+        self.input_spec = None  # input_channels set a single-input spec
+        for axis, what in [
+            (0, "batch"),
+            *[(a, "spatial") for a in self.spatial_axes],
+        ]:
+            sizes = {s[axis] for s in shapes if s[axis] is not None}
+            if len(sizes) > 1:
+                raise ValueError(
+                    f"BridgeAttention's inputs must share their {what} size "
+                    f"(axis {axis}); they differ: "
+                    f"input shapes={[tuple(s) for s in shapes]}"
+                )
+        return channels
+
+    def build(self, input_shape):
+        shapes = self._shape_list(input_shape)
+        channels = self._check_shapes(shapes)
+        out_channels = channels[-1]
+        units = max(out_channels // self.reduction, 1)
+        self.fusions = []
+        self.fusion_norms = []
+        for index, width in enumerate(channels):
+            dense = keras.layers.Dense(
+                units,
+                use_bias=False,
+                kernel_initializer=clone_initializer(self.kernel_initializer),
+                kernel_regularizer=self.kernel_regularizer,
+                dtype=self.dtype_policy,
+                name=f"fuse{index}",
+            )
+            dense.build((None, width))
+            norm = keras.layers.BatchNormalization(
+                momentum=0.9,
+                epsilon=1e-5,
+                dtype=self.dtype_policy,
+                name=f"fuse{index}_bn",
+            )
+            norm.build((None, units))
+            self.fusions.append(dense)
+            self.fusion_norms.append(norm)
+        self.expand = keras.layers.Dense(
+            out_channels,
+            use_bias=self.use_bias,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name="expand",
+        )
+        self.expand.build((None, units))
+
+    def call(self, inputs, training=None):
+        maps = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(maps) != len(self.fusions):
+            raise ValueError(
+                f"BridgeAttention was built for {len(self.fusions)} inputs "
+                f"and got {len(maps)}."
+            )
+        fused = None
+        for x, dense, norm in zip(
+            maps, self.fusions, self.fusion_norms, strict=True
+        ):
+            part = norm(
+                dense(ops.mean(x, axis=self.spatial_axes)), training=training
+            )
+            fused = part if fused is None else fused + part
+        weights = self.gate(self.expand(self.activation(fused)))
+        return maps[-1] * self.broadcast_over_space(weights)
+
+    def compute_output_shape(self, input_shape):
+        return self._shape_list(input_shape)[-1]
+
+    def macs(self, input_shape):
+        shapes = self._shape_list(input_shape)
+        total = 0
+        out_channels = shapes[-1][self.channel_axis]
+        if out_channels is None:
+            return None
+        units = max(out_channels // self.reduction, 1)
+        for shape in shapes:
+            height, width = self.spatial_extent(shape)
+            channels = shape[self.channel_axis]
+            if None in (height, width, channels):
+                return None
+            total += height * width * channels + channels * units
+        height, width = self.spatial_extent(shapes[-1])
+        return total + units * out_channels + height * width * out_channels
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "reduction": self.reduction,
+                "use_bias": self.use_bias,
+                "activation": keras.activations.serialize(self.activation),
+                "gate": keras.activations.serialize(self.gate),
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+            }
+        )
+        return config
