@@ -17,6 +17,32 @@ from keras_chattn.layers import validation
 POOL_TYPES = ("avg", "max", "lse", "lp")
 
 
+_SERIALIZERS = {
+    "activation": keras.activations.serialize,
+    "gate": keras.activations.serialize,
+    "output_activation": keras.activations.serialize,
+    "kernel_initializer": keras.initializers.serialize,
+    "kernel_regularizer": keras.regularizers.serialize,
+}
+
+
+def config_entries(layer, names):
+    """`{name: getattr(layer, name)}` as JSON-ready config values.
+
+    Activations, initializers and regularizers are serialised; tuples become
+    lists (as they come back from a saved config).
+    """
+    entries = {}
+    for name in names:
+        value = getattr(layer, name)
+        if name in _SERIALIZERS:
+            value = _SERIALIZERS[name](value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        entries[name] = value
+    return entries
+
+
 def clone_initializer(initializer):
     """A fresh instance with the same config, so sublayers never share one."""
     return keras.initializers.get(keras.initializers.serialize(initializer))
@@ -241,18 +267,17 @@ class ChannelExcitation(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "reduction": self.reduction,
-                "use_bias": self.use_bias,
-                "min_units": self.min_units,
-                "activation": keras.activations.serialize(self.activation),
-                "gate": keras.activations.serialize(self.gate),
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "reduction",
+                    "use_bias",
+                    "min_units",
+                    "activation",
+                    "gate",
+                    "kernel_initializer",
+                    "kernel_regularizer",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-            }
+            )
         )
         return config

@@ -12,6 +12,7 @@ from keras import ops
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import config_entries
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -206,17 +207,16 @@ class BridgeAttention(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "reduction": self.reduction,
-                "use_bias": self.use_bias,
-                "activation": keras.activations.serialize(self.activation),
-                "gate": keras.activations.serialize(self.gate),
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "reduction",
+                    "use_bias",
+                    "activation",
+                    "gate",
+                    "kernel_initializer",
+                    "kernel_regularizer",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-            }
+            )
         )
         return config

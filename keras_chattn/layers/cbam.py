@@ -9,6 +9,7 @@ import keras
 
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import config_entries
 from keras_chattn.layers.channel_attention import ChannelAttention
 from keras_chattn.layers.spatial_attention import SpatialAttention
 
@@ -160,22 +161,21 @@ class CBAM(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "reduction": self.reduction,
-                "spatial_kernel_size": self.spatial_kernel_size,
-                "pool_types": list(self.pool_types),
-                "use_spatial": self.use_spatial,
-                "use_bias": self.use_bias,
-                "min_units": self.min_units,
-                "activation": keras.activations.serialize(self.activation),
-                "gate": keras.activations.serialize(self.gate),
-                "use_batchnorm": self.use_batchnorm,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "reduction",
+                    "spatial_kernel_size",
+                    "pool_types",
+                    "use_spatial",
+                    "use_bias",
+                    "min_units",
+                    "activation",
+                    "gate",
+                    "use_batchnorm",
+                    "kernel_initializer",
+                    "kernel_regularizer",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-            }
+            )
         )
         return config

@@ -12,6 +12,7 @@ from keras_chattn.layers import maps
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import config_entries
 from keras_chattn.layers.excitation_maps import EMPS
 
 VARIANTS = (
@@ -262,18 +263,17 @@ class ContextualConv(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "variant": self.variant,
-                "emp": self.emp,
-                "context_size": self.context_size,
-                "ch_units": list(self.ch_units),
-                "activation": keras.activations.serialize(self.activation),
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "variant",
+                    "emp",
+                    "context_size",
+                    "ch_units",
+                    "activation",
+                    "kernel_initializer",
+                    "kernel_regularizer",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-            }
+            )
         )
         return config

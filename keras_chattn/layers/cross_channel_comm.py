@@ -13,6 +13,7 @@ from keras_chattn.layers import maps
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import config_entries
 
 # Added to the self-affinity when a channel must not message itself; finite,
 # so that a single channel gives a defined (then zeroed) softmax.
@@ -267,26 +268,19 @@ class CrossChannelComm(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "spatial_size": (
-                    None
-                    if self.spatial_size is None
-                    else list(self.spatial_size)
+            config_entries(
+                self,
+                (
+                    "spatial_size",
+                    "reduction",
+                    "include_self",
+                    "communication",
+                    "encoder_decoder",
+                    "activation",
+                    "output_activation",
+                    "kernel_initializer",
+                    "kernel_regularizer",
                 ),
-                "reduction": self.reduction,
-                "include_self": self.include_self,
-                "communication": self.communication,
-                "encoder_decoder": self.encoder_decoder,
-                "activation": keras.activations.serialize(self.activation),
-                "output_activation": keras.activations.serialize(
-                    self.output_activation
-                ),
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-            }
+            )
         )
         return config

@@ -12,6 +12,7 @@ from keras import ops
 
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import config_entries
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -129,16 +130,15 @@ class CrossLayerPooling(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "units": self.units,
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "units",
+                    "use_bias",
+                    "kernel_initializer",
+                    "kernel_regularizer",
+                    "data_format",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-                "data_format": self.data_format,
-            }
+            )
         )
         return config

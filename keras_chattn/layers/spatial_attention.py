@@ -10,6 +10,7 @@ from keras import ops
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import config_entries
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -154,18 +155,17 @@ class SpatialAttention(AttentionLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "kernel_size": self.kernel_size,
-                "use_batchnorm": self.use_batchnorm,
-                "gate": keras.activations.serialize(self.gate),
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
+            config_entries(
+                self,
+                (
+                    "kernel_size",
+                    "use_batchnorm",
+                    "gate",
+                    "kernel_initializer",
+                    "kernel_regularizer",
+                    "batchnorm_momentum",
+                    "batchnorm_epsilon",
                 ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
-                "batchnorm_momentum": self.batchnorm_momentum,
-                "batchnorm_epsilon": self.batchnorm_epsilon,
-            }
+            )
         )
         return config
