@@ -190,3 +190,23 @@ def test_bad_arguments(kwargs, message):
 def test_bad_input_shapes(shape, message):
     with pytest.raises(ValueError, match=message):
         ContextualConv().build(shape)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize(
+    "builder",
+    [
+        lambda **kw: models.cifar_resnet(20, **kw),
+        lambda **kw: models.small_cnn("cifar10", 4, **kw),
+        lambda **kw: models.ResNet18(
+            stem="cifar", input_shape=(32, 32, 3), classes=10, **kw
+        ),
+    ],
+    ids=["cifar_resnet20", "small_cnn", "ResNet18-cifar"],
+)
+def test_every_variant_in_the_builders(builder, variant):
+    model = builder(attention="cc", attention_kwargs={"variant": variant})
+    blocks = [
+        layer for layer in model.layers if isinstance(layer, ContextualConv)
+    ]
+    assert blocks and all(b.variant == variant for b in blocks)
