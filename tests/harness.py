@@ -2,7 +2,10 @@
 
 A layer test module describes its layer with one or more `LayerCase`s and
 adds `test_contract = harness.contract_test(CASES)`. That parametrises one
-test per (case, check), so a failure names both. The checks:
+test per (case, check), so a failure names both. A case's `input_shape` may
+be a list of shapes for a layer called on a list of maps (BridgeAttention,
+CrossLayerPooling), and `output_shape` states an output that is not the
+(last) input's shape. The checks:
 
 - config: `get_config` names every constructor argument and survives
   `from_config` unchanged (compared as sorted JSON);
