@@ -169,6 +169,9 @@ class CrossChannelComm(AttentionLayer):
             return self.spatial_size
         return self.spatial_extent(input_shape)
 
+    def _area(self, size):
+        return size[0] * size[1]
+
     def build(self, input_shape):
         input_shape = self.check_rank(input_shape)
         if self.spatial_size is None:
@@ -181,7 +184,10 @@ class CrossChannelComm(AttentionLayer):
                     "at that size (the input is resized to it and back). "
                     f"Received: input_shape={input_shape}"
                 )
-        area = self._area(input_shape)
+        # Fixed at build (the Dense layers are sized for it): later inputs of
+        # another size are resized to it and back.
+        self.built_working_size = tuple(self.working_size(input_shape))
+        area = self._area(self.built_working_size)
         units = self._units(area)
         if self.encoder_decoder:
             self.encoder_in = self._dense(units, self.activation, "encoder_in")
@@ -195,13 +201,6 @@ class CrossChannelComm(AttentionLayer):
                 (self.decoder_out, units),
             ):
                 dense.build((None, None, width))
-
-    def _area(self, input_shape):
-        if self.spatial_size is not None:
-            height, width = self.spatial_size
-        else:
-            height, width = self.spatial_extent(input_shape)
-        return height * width
 
     def _units(self, area):
         """Bottleneck width A // reduction, at least 1 (tiny late maps)."""
@@ -237,7 +236,7 @@ class CrossChannelComm(AttentionLayer):
         return ops.cast(ops.matmul(affinity, z32), self.compute_dtype)
 
     def call(self, inputs):
-        size = self.working_size(inputs.shape)
+        size = self.built_working_size
         rows = maps.to_channel_rows(inputs, size, self.data_format)
         if self.encoder_decoder:
             rows = self.encoder_out(self.encoder_in(rows))
@@ -255,7 +254,7 @@ class CrossChannelComm(AttentionLayer):
             self.spatial_size is None and None in (height, width)
         ):
             return None
-        area = self._area(input_shape)
+        area = self._area(self.working_size(input_shape))
         units = self._units(area)
         total = height * width * channels  # residual addition
         if self.encoder_decoder:

@@ -205,3 +205,12 @@ def test_bottleneck_keeps_one_unit_on_tiny_maps():
 def test_bad_input_ranks(shape):
     with pytest.raises(ValueError, match=r"4-D input"):
         CrossChannelComm(spatial_size=4).build(shape)
+
+
+def test_own_size_is_fixed_at_build():
+    layer = CrossChannelComm(reduction=4)
+    layer.build((None, 4, 4, 3))
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    y = to_numpy(layer(x))  # resized to the built 4x4 and back
+    assert y.shape == x.shape and np.all(np.isfinite(y))
+    assert layer.count_params() == c3_params(16, 4)
