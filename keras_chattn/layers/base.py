@@ -48,6 +48,29 @@ def clone_initializer(initializer):
     return keras.initializers.get(keras.initializers.serialize(initializer))
 
 
+def built_dense(
+    owner, units, input_width, name, activation=None, use_bias=True
+):
+    """A Dense sublayer of `owner`, built on `(None, input_width)`.
+
+    It follows `owner`'s dtype policy and gets its own copy of the owner's
+    `kernel_initializer` and its `kernel_regularizer`. `input_width` may be
+    a tuple of trailing dimensions (e.g. `(None, width)`).
+    """
+    dense = keras.layers.Dense(
+        units,
+        activation=activation,
+        use_bias=use_bias,
+        kernel_initializer=clone_initializer(owner.kernel_initializer),
+        kernel_regularizer=owner.kernel_regularizer,
+        dtype=owner.dtype_policy,
+        name=name,
+    )
+    widths = input_width if isinstance(input_width, tuple) else (input_width,)
+    dense.build((None, *widths))
+    return dense
+
+
 class AttentionLayer(keras.layers.Layer):
     """Base class of layers that recalibrate a 4-D map and keep its shape.
 
@@ -206,20 +229,11 @@ class ChannelExcitation(AttentionLayer):
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
         units = self.bottleneck_units(channels)
-        self.reduce = self._dense(units, self.activation, "reduce")
-        self.reduce.build((None, channels))
-        self.expand = self._dense(channels, None, "expand")
-        self.expand.build((None, units))
-
-    def _dense(self, units, activation, name):
-        return keras.layers.Dense(
-            units,
-            activation=activation,
-            use_bias=self.use_bias,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name=name,
+        self.reduce = built_dense(
+            self, units, channels, "reduce", self.activation, self.use_bias
+        )
+        self.expand = built_dense(
+            self, channels, units, "expand", use_bias=self.use_bias
         )
 
     def pool(self, inputs):

@@ -11,7 +11,7 @@ from keras import ops
 
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import config_entries
 
 
@@ -139,15 +139,9 @@ class BridgeAttention(AttentionLayer):
         self.fusions = []
         self.fusion_norms = []
         for index, width in enumerate(channels):
-            dense = keras.layers.Dense(
-                units,
-                use_bias=False,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
-                name=f"fuse{index}",
+            dense = built_dense(
+                self, units, width, f"fuse{index}", use_bias=False
             )
-            dense.build((None, width))
             norm = keras.layers.BatchNormalization(
                 momentum=0.9,
                 epsilon=1e-5,
@@ -157,15 +151,9 @@ class BridgeAttention(AttentionLayer):
             norm.build((None, units))
             self.fusions.append(dense)
             self.fusion_norms.append(norm)
-        self.expand = keras.layers.Dense(
-            out_channels,
-            use_bias=self.use_bias,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name="expand",
+        self.expand = built_dense(
+            self, out_channels, units, "expand", use_bias=self.use_bias
         )
-        self.expand.build((None, units))
 
     def call(self, inputs, training=None):
         maps = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]

@@ -11,6 +11,7 @@ from keras import ops
 from keras_chattn.layers import maps
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.base import config_entries
 from keras_chattn.layers.excitation_maps import EMPS
@@ -183,15 +184,10 @@ class ContextualConv(AttentionLayer):
             self.out_kernel = self._kernel((channels, second, 4), "out_kernel")
             self.out_bias = self._bias((channels, 4), "out_bias")
         if variant in ("full", "full_no_ch"):
-            self.mix = keras.layers.Dense(
-                4 * channels,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
-                name="mix",
-            )
             width_in = second if variant == "full" else n
-            self.mix.build((None, channels * width_in))
+            self.mix = built_dense(
+                self, 4 * channels, channels * width_in, "mix"
+            )
 
     @staticmethod
     def _per_channel(rows, kernel, bias):

@@ -12,7 +12,7 @@ from keras import ops
 from keras_chattn.layers import maps
 from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import config_entries
 
 # Added to the self-affinity when a channel must not message itself; finite,
@@ -190,31 +190,24 @@ class CrossChannelComm(AttentionLayer):
         area = self._area(self.built_working_size)
         units = self._units(area)
         if self.encoder_decoder:
-            self.encoder_in = self._dense(units, self.activation, "encoder_in")
-            self.encoder_out = self._dense(area, None, "encoder_out")
-            self.decoder_in = self._dense(units, self.activation, "decoder_in")
-            self.decoder_out = self._dense(area, None, "decoder_out")
-            for dense, width in (
-                (self.encoder_in, area),
-                (self.encoder_out, units),
-                (self.decoder_in, area),
-                (self.decoder_out, units),
-            ):
-                dense.build((None, None, width))
+            # Applied to (batch, C, A) rows: one Dense shared by all channels.
+            act = self.activation
+            self.encoder_in = built_dense(
+                self, units, (None, area), "encoder_in", act
+            )
+            self.encoder_out = built_dense(
+                self, area, (None, units), "encoder_out"
+            )
+            self.decoder_in = built_dense(
+                self, units, (None, area), "decoder_in", act
+            )
+            self.decoder_out = built_dense(
+                self, area, (None, units), "decoder_out"
+            )
 
     def _units(self, area):
         """Bottleneck width A // reduction, at least 1 (tiny late maps)."""
         return max(area // self.reduction, 1)
-
-    def _dense(self, units, activation, name):
-        return keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name=name,
-        )
 
     def _messages(self, z):
         """zbar_i = sum_j a_ij z_j, computed in float32, cast back."""

@@ -11,7 +11,7 @@ import keras
 from keras import ops
 
 from keras_chattn.layers import validation
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import config_entries
 
 
@@ -95,15 +95,13 @@ class CrossLayerPooling(keras.layers.Layer):
     def build(self, input_shape):
         shapes = self._shapes(input_shape)
         width = sum(s[self._channel_axis()] for s in shapes)
-        self.linear = keras.layers.Dense(
+        self.linear = built_dense(
+            self,
             self.output_units(shapes),
+            width,
+            "linear",
             use_bias=self.use_bias,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name="linear",
         )
-        self.linear.build((None, width))
 
     def call(self, inputs):
         axes = (1, 2) if self.data_format == "channels_last" else (2, 3)

@@ -10,6 +10,7 @@ BatchNorm and before the addition, where SE-Net and CBAM put it. A block that
 
 import keras
 
+from keras_chattn.layers import validation
 from keras_chattn.layers.registry import get_attention
 from keras_chattn.models import common
 from keras_chattn.models.shortcut import ChannelPadShortcut
@@ -138,6 +139,7 @@ def apply_basic_block(
             `position_kwargs`.
         name: block prefix, e.g. `"conv2_block1"`.
     """
+    validation.choice("shortcut", shortcut, SHORTCUTS)
     residual = _shortcut(x, filters, stride, shortcut, conv_bias, name, bn)
     x = conv_bn(x, filters, 3, stride, conv_bias, f"{name}_1", bn)
     first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)

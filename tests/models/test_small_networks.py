@@ -184,3 +184,11 @@ def test_small_cnn_cifar100_size():
 def test_small_cnn_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.small_cnn(**kwargs)
+
+
+def test_basic_block_refuses_an_unknown_shortcut():
+    with pytest.raises(
+        ValueError,
+        match=r"shortcut must be one of \['conv', 'identity', 'pad'\]",
+    ):
+        models.apply_basic_block(keras.Input((8, 8, 4)), 8, shortcut="A")
