@@ -6,8 +6,10 @@ refer to: import keras_chattn before `keras.saving.load_model`.
 """
 
 from keras_chattn import analysis
+from keras_chattn import data
 from keras_chattn import layers
 from keras_chattn import models
+from keras_chattn import training
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
 from keras_chattn.layers import BridgeAttention
@@ -35,7 +37,9 @@ __all__ = [
     "__version__",
     "analysis",
     "create_attention",
+    "data",
     "get_attention",
     "layers",
     "models",
+    "training",
 ]

@@ -8,6 +8,9 @@ from keras_chattn.models.cifar_resnet import CifarResNet44
 from keras_chattn.models.cifar_resnet import CifarResNet56
 from keras_chattn.models.cifar_resnet import CifarResNet110
 from keras_chattn.models.cifar_resnet import cifar_resnet
+from keras_chattn.models.registry import MODEL_BUILDERS
+from keras_chattn.models.registry import build_model
+from keras_chattn.models.registry import get_model_builder
 from keras_chattn.models.resnet import ResNet18
 from keras_chattn.models.resnet import ResNet34
 from keras_chattn.models.resnet import ResNet50
@@ -23,6 +26,7 @@ from keras_chattn.models.vgg import vgg
 
 __all__ = [
     "ChannelPadShortcut",
+    "MODEL_BUILDERS",
     "CifarResNet20",
     "CifarResNet32",
     "CifarResNet44",
@@ -37,7 +41,9 @@ __all__ = [
     "VGG19",
     "apply_basic_block",
     "apply_bottleneck_block",
+    "build_model",
     "cifar_resnet",
+    "get_model_builder",
     "resnet",
     "small_cnn",
     "summary_table",

@@ -1,0 +1,348 @@
+"""Trains an attention ResNet (ResNet-50 by default) on CIFAR-10 or CIFAR-100.
+
+    python examples/cifar10_resnet50.py --attention cbam --epochs 200
+    python examples/cifar10_resnet50.py \\
+        --data-dir ../shared/data/cifar-10-batches-py --epochs 1 --limit 1024
+
+Everything lands in --output-dir (default runs/<model>-<attention>-<time>):
+best_model.keras (best validation accuracy), history.csv, curves.png,
+summary.json, config.json, backup/ (resume state), logs/ (TensorBoard) and,
+with --export, saved_model/ (serves without keras_chattn installed).
+Running the same command with the same --output-dir resumes an interrupted
+run where it stopped; a finished run is not trained again.
+
+Input pipeline: tf.data (`keras_chattn.data.cifar_dataset`) when TensorFlow
+is installed; otherwise, or with --pipeline arrays, NumPy arrays and Keras
+preprocessing layers (`keras_chattn.data.CifarBatches`), which run on JAX or
+PyTorch with no TensorFlow at all.
+
+Loading the saved model in another program needs `import keras_chattn`
+first (Keras imports only its own packages when it loads a .keras file).
+"""
+
+import argparse
+import datetime
+import inspect
+import json
+import math
+import pathlib
+import sys
+import time
+
+import keras
+
+import keras_chattn
+from keras_chattn import data
+from keras_chattn import training
+
+POLICIES = {
+    "none": "float32",
+    "float16": "mixed_float16",
+    "bfloat16": "mixed_bfloat16",
+}
+RUN_KEYS = ("model", "attention", "dataset", "stem", "limit", "batch_size")
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--attention",
+        default="cbam",
+        choices=["none", *sorted(keras_chattn.ATTENTION_LAYERS)],
+    )
+    parser.add_argument(
+        "--model",
+        default="resnet50",
+        choices=sorted(keras_chattn.models.MODEL_BUILDERS),
+    )
+    parser.add_argument(
+        "--stem",
+        default="cifar",
+        choices=["cifar", "imagenet"],
+        help="ResNet-18..152 stem: 'cifar' (3x3 conv, no pool) for 32x32 "
+        "images; ignored by builders without one",
+    )
+    parser.add_argument(
+        "--dataset", default="cifar10", choices=["cifar10", "cifar100"]
+    )
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="peak learning rate (default 0.1 x batch size / 128)",
+    )
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument(
+        "--schedule", default="cosine", choices=["cosine", "step"]
+    )
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the CIFAR files (else $KERAS_CHATTN_DATA_DIR, the "
+        "tfds and Keras caches, then a download)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first N images of each split",
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        nargs="?",
+        const="float16",
+        default="none",
+        choices=sorted(POLICIES),
+        help="mixed precision; bare flag means float16",
+    )
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument(
+        "--distribute", default="none", choices=list(training.STRATEGIES)
+    )
+    parser.add_argument(
+        "--pipeline",
+        default="auto",
+        choices=["auto", "tfdata", "arrays"],
+        help="auto: tf.data when TensorFlow is installed, else arrays",
+    )
+    parser.add_argument("--output-dir", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--export",
+        action="store_true",
+        help="also write the best model as a TF SavedModel (model.export)",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=[0, 1, 2],
+        help="fit verbosity",
+    )
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "limit"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(
+                f"--{name.replace('_', '-')} must be >= 1, got {value}"
+            )
+    if args.output_dir is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        args.output_dir = f"runs/{args.model}-{args.attention}-{stamp}"
+    return args
+
+
+def check_resumable(output_dir, args):
+    """Refuses to resume a run made with another model or data."""
+    config_path = output_dir / "config.json"
+    current = {key: getattr(args, key) for key in RUN_KEYS}
+    if config_path.exists():
+        previous = json.loads(config_path.read_text())
+        changed = {
+            key: (previous.get(key), value)
+            for key, value in current.items()
+            if previous.get(key) != value
+        }
+        if changed:
+            raise SystemExit(
+                f"{output_dir} holds a run with other settings "
+                + ", ".join(
+                    f"{key}: {old!r} there, {new!r} now"
+                    for key, (old, new) in changed.items()
+                )
+                + ". Pass another --output-dir, or the same settings to resume."
+            )
+    config_path.write_text(json.dumps(vars(args), indent=2) + "\n")
+
+
+def make_datasets(args):
+    use_tf_data = args.pipeline == "tfdata" or (
+        args.pipeline == "auto" and data.tensorflow_available()
+    )
+    if use_tf_data:
+        splits = [
+            data.cifar_dataset(
+                args.dataset,
+                split,
+                batch_size=args.batch_size,
+                data_dir=args.data_dir,
+                seed=args.seed,
+                limit=args.limit,
+            )
+            for split in ("train", "test")
+        ]
+        return splits, "tf.data"
+    splits = []
+    for split in ("train", "test"):
+        images, labels = data.load_cifar_arrays(
+            args.dataset, split, data_dir=args.data_dir, limit=args.limit
+        )
+        splits.append(
+            data.CifarBatches(
+                images,
+                labels,
+                batch_size=args.batch_size,
+                augment=split == "train",
+                shuffle=split == "train",
+                seed=args.seed,
+                name=args.dataset,
+            )
+        )
+    return splits, "arrays"
+
+
+def count_images(dataset, batch_size):
+    if isinstance(dataset, data.CifarBatches):
+        return len(dataset.labels)
+    return sum(1 for _ in dataset.unbatch())
+
+
+def build(args, classes, steps_per_epoch, output_dir):
+    keyword = {"input_shape": (32, 32, 3), "classes": classes}
+    keyword["attention"] = None if args.attention == "none" else args.attention
+    builder = keras_chattn.models.get_model_builder(args.model)
+    if "stem" in inspect.signature(builder).parameters:
+        keyword["stem"] = args.stem
+    model = keras_chattn.models.build_model(args.model, **keyword)
+    recipe = training.cifar_recipe(
+        epochs=args.epochs,
+        steps_per_epoch=steps_per_epoch,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        classes=classes,
+        output_dir=output_dir,
+    )
+    recipe.compile(model, jit_compile=True if args.jit_compile else "auto")
+    return model, recipe
+
+
+def plot_curves(history, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no curves.png")
+        return False
+    epochs = [row["epoch"] + 1 for row in history]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = [row.get(prefix + metric, math.nan) for row in history]
+            label = ("validation " if prefix else "train ") + metric
+            axis.plot(epochs, values, style, marker="o", label=label)
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return True
+
+
+def export(best_path, output_dir):
+    if not data.tensorflow_available():
+        print("--export needs TensorFlow installed: no SavedModel written")
+        return None
+    best = keras.saving.load_model(best_path)
+    target = output_dir / "saved_model"
+    best.export(str(target), verbose=False)
+    return target
+
+
+def main(argv=None, callbacks=()):
+    """Runs the training; `callbacks` are added to the recipe's (for tests)."""
+    args = parse_arguments(argv)
+    started = time.time()
+    output_dir = pathlib.Path(args.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    check_resumable(output_dir, args)
+    keras.utils.set_random_seed(args.seed)
+    keras.config.set_dtype_policy(POLICIES[args.mixed_precision])
+    classes = data.LAYOUTS[args.dataset].classes
+    (train, test), pipeline = make_datasets(args)
+    with training.distribution_scope(args.distribute):
+        model, recipe = build(args, classes, len(train), output_dir)
+    print(
+        f"{model.name}: {model.count_params():,} parameters, backend "
+        f"{keras.backend.backend()}, {pipeline} pipeline, policy "
+        f"{keras.config.dtype_policy().name}, output {output_dir}"
+    )
+    model.fit(
+        train,
+        validation_data=test,
+        epochs=args.epochs,
+        callbacks=[*recipe.callbacks, *callbacks],
+        verbose=args.verbose,
+        shuffle=False,  # the pipelines shuffle themselves
+    )
+    history = training.read_history(output_dir / "history.csv")
+    best_path = output_dir / "best_model.keras"
+    train_images = count_images(train, args.batch_size)
+    train_seconds = sum(row.get("train_time_s", 0.0) for row in history)
+    summary = {
+        "model": model.name,
+        "attention": args.attention,
+        "dataset": args.dataset,
+        "backend": keras.backend.backend(),
+        "pipeline": pipeline,
+        "dtype_policy": keras.config.dtype_policy().name,
+        "epochs": len(history),
+        "train_images": train_images,
+        "test_images": count_images(test, args.batch_size),
+        "parameters": model.count_params(),
+        "trainable_parameters": sum(
+            math.prod(w.shape) for w in model.trainable_weights
+        ),
+        # The last epoch's validation, which used the final weights.
+        "final_test_accuracy": history[-1].get("val_accuracy")
+        if history
+        else None,
+        "final_test_loss": history[-1].get("val_loss") if history else None,
+        "best_test_accuracy": max(
+            (row.get("val_accuracy", math.nan) for row in history),
+            default=math.nan,
+        ),
+        "best_epoch": 1
+        + max(history, key=lambda row: row.get("val_accuracy", -1.0))["epoch"]
+        if history
+        else None,
+        "train_time_s": train_seconds,
+        "train_images_per_s": train_images * len(history) / train_seconds
+        if train_seconds
+        else None,
+        "wall_time_s_this_invocation": None,
+    }
+    plot_curves(history, output_dir / "curves.png")
+    if args.export and best_path.exists():
+        target = export(best_path, output_dir)
+        summary["saved_model"] = str(target) if target else None
+    summary["wall_time_s_this_invocation"] = time.time() - started
+    (output_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2) + "\n"
+    )
+    print(
+        f"\n{summary['model']} on {args.dataset} ({summary['train_images']} "
+        f"training images, {summary['epochs']} epochs): final test accuracy "
+        f"{summary['final_test_accuracy']:.4f}, best "
+        f"{summary['best_test_accuracy']:.4f} (epoch {summary['best_epoch']}), "
+        f"{summary['train_images_per_s'] or 0:.0f} images/s, "
+        f"{summary['wall_time_s_this_invocation']:.0f} s. Results in "
+        f"{output_dir}"
+    )
+    return summary
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,30 @@
+"""CIFAR-10 and CIFAR-100 input pipelines.
+
+`cifar_dataset` builds a tf.data pipeline (TensorFlow needed, imported only
+then); `load_cifar_arrays` and `CifarBatches` need only NumPy and Keras, so
+training also runs where only JAX or PyTorch is installed.
+"""
+
+from keras_chattn.data.arrays import load_cifar_arrays
+from keras_chattn.data.arrays import normalize
+from keras_chattn.data.batches import CifarBatches
+from keras_chattn.data.batches import augmentation_layers
+from keras_chattn.data.cifar_files import LAYOUTS
+from keras_chattn.data.cifar_files import CifarFileError
+from keras_chattn.data.locate import ENV_VAR
+from keras_chattn.data.locate import DataNotFoundError
+from keras_chattn.data.pipeline import cifar_dataset
+from keras_chattn.data.pipeline import tensorflow_available
+
+__all__ = [
+    "CifarBatches",
+    "CifarFileError",
+    "DataNotFoundError",
+    "ENV_VAR",
+    "LAYOUTS",
+    "augmentation_layers",
+    "cifar_dataset",
+    "load_cifar_arrays",
+    "normalize",
+    "tensorflow_available",
+]

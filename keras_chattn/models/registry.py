@@ -1,0 +1,78 @@
+"""Model builders by name, for command lines, configs and hypermodels."""
+
+import inspect
+
+from keras_chattn.models.cifar_resnet import CifarResNet20
+from keras_chattn.models.cifar_resnet import CifarResNet32
+from keras_chattn.models.cifar_resnet import CifarResNet44
+from keras_chattn.models.cifar_resnet import CifarResNet56
+from keras_chattn.models.cifar_resnet import CifarResNet110
+from keras_chattn.models.resnet import ResNet18
+from keras_chattn.models.resnet import ResNet34
+from keras_chattn.models.resnet import ResNet50
+from keras_chattn.models.resnet import ResNet101
+from keras_chattn.models.resnet import ResNet152
+from keras_chattn.models.small_cnn import small_cnn
+from keras_chattn.models.vgg import VGG16
+from keras_chattn.models.vgg import VGG19
+
+MODEL_BUILDERS = {
+    "resnet18": ResNet18,
+    "resnet34": ResNet34,
+    "resnet50": ResNet50,
+    "resnet101": ResNet101,
+    "resnet152": ResNet152,
+    "cifar_resnet20": CifarResNet20,
+    "cifar_resnet32": CifarResNet32,
+    "cifar_resnet44": CifarResNet44,
+    "cifar_resnet56": CifarResNet56,
+    "cifar_resnet110": CifarResNet110,
+    "vgg16": VGG16,
+    "vgg19": VGG19,
+    "small_cnn": small_cnn,
+}
+
+
+def get_model_builder(name):
+    """The builder function registered as `name` (case-insensitive).
+
+    Example:
+
+    >>> from keras_chattn.models import get_model_builder
+    >>> get_model_builder("CIFAR_ResNet20").__name__
+    'CifarResNet20'
+    """
+    key = name.lower() if isinstance(name, str) else name
+    if key not in MODEL_BUILDERS:
+        raise ValueError(
+            f"model must be one of {sorted(MODEL_BUILDERS)}. "
+            f"Received: model={name!r}"
+        )
+    return MODEL_BUILDERS[key]
+
+
+def build_model(name, **kwargs):
+    """Calls the builder registered as `name` with `kwargs`.
+
+    A keyword the builder does not take (say `stem` for a VGG) is an error
+    that names it and lists the builder's keywords, rather than a
+    `TypeError` from deep inside.
+
+    Example:
+
+    >>> from keras_chattn.models import build_model
+    >>> model = build_model("cifar_resnet20", input_shape=(32, 32, 3),
+    ...                     classes=10, attention="se")
+    >>> model.name
+    'cifar_resnet20'
+    """
+    builder = get_model_builder(name)
+    accepted = inspect.signature(builder).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"model {name!r} does not take {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(accepted))}. Received: "
+            + ", ".join(f"{key}={kwargs[key]!r}" for key in unknown)
+        )
+    return builder(**kwargs)

@@ -1,0 +1,23 @@
+"""The CIFAR training recipe: optimizer, schedule, loss, resumable callbacks."""
+
+from keras_chattn.training.callbacks import EpochCSVLogger
+from keras_chattn.training.callbacks import read_history
+from keras_chattn.training.distribute import STRATEGIES
+from keras_chattn.training.distribute import distribution_scope
+from keras_chattn.training.losses import SparseSmoothedCrossentropy
+from keras_chattn.training.recipe import TrainingRecipe
+from keras_chattn.training.recipe import cifar_recipe
+from keras_chattn.training.recipe import run_callbacks
+from keras_chattn.training.schedule import WarmupSchedule
+
+__all__ = [
+    "EpochCSVLogger",
+    "STRATEGIES",
+    "SparseSmoothedCrossentropy",
+    "TrainingRecipe",
+    "WarmupSchedule",
+    "cifar_recipe",
+    "distribution_scope",
+    "read_history",
+    "run_callbacks",
+]

@@ -1,0 +1,102 @@
+"""Callbacks of the CIFAR recipe that survive an interrupted run."""
+
+import csv
+import math
+import os
+import pathlib
+import time
+
+import keras
+
+
+def read_history(path):
+    """Rows of a history CSV as dicts of floats (epoch as int), or []."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        {
+            key: int(value) if key == "epoch" else _number(value)
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def best_logged(path, monitor, mode="max"):
+    """The best value of `monitor` in a history CSV, or None."""
+    values = [
+        row[monitor]
+        for row in read_history(path)
+        if monitor in row and not math.isnan(row[monitor])
+    ]
+    if not values:
+        return None
+    return max(values) if mode == "max" else min(values)
+
+
+class EpochCSVLogger(keras.callbacks.Callback):
+    """Writes one CSV row per epoch, keyed by epoch, safe across restarts.
+
+    Unlike `keras.callbacks.CSVLogger(append=True)`, an epoch that is run
+    again after an interruption (e.g. by `keras.callbacks.BackupAndRestore`)
+    replaces its row instead of adding a second one, and rows of later epochs
+    left by an older run are dropped. The file is rewritten atomically, so a
+    run killed while writing leaves the previous, complete file. The
+    learning rate at the epoch's end is logged as `learning_rate`, and the
+    seconds spent training (from the epoch's start to its validation) as
+    `train_time_s`.
+
+    Args:
+        path: the CSV file.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self._epoch_start = None
+        self._train_time = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        self._train_time = None
+
+    def on_test_begin(self, logs=None):
+        if self._epoch_start is not None and self._train_time is None:
+            self._train_time = time.perf_counter() - self._epoch_start
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch}
+        if self._epoch_start is not None:
+            row["train_time_s"] = self._train_time or (
+                time.perf_counter() - self._epoch_start
+            )
+        row.update({key: float(value) for key, value in (logs or {}).items()})
+        if "learning_rate" not in row and self.model.optimizer is not None:
+            row["learning_rate"] = _current_learning_rate(self.model.optimizer)
+        rows = [r for r in read_history(self.path) if r["epoch"] < epoch]
+        rows.append(row)
+        columns = ["epoch"]
+        for r in rows:
+            columns += [key for key in r if key not in columns]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".csv.tmp")
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(temporary, self.path)
+
+
+def _current_learning_rate(optimizer):
+    rate = optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(rate))
