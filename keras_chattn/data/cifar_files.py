@@ -81,6 +81,10 @@ class CifarFileError(ValueError):
     """A CIFAR file is missing, truncated, corrupt or not a CIFAR file."""
 
 
+class _RefusedClass(pickle.UnpicklingError):
+    """The file asked for a class or function outside the allowed set."""
+
+
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Rebuilds containers, strings, numbers and NumPy arrays, nothing else."""
 
@@ -89,16 +93,14 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
+        # Protocol-2 pickles written by Python 3 store bytes through it.
+        ("_codecs", "encode"),
     }
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: a CIFAR file holds only "
-            "arrays, lists, strings and numbers, so this one may have been "
-            "tampered with"
-        )
+        raise _RefusedClass(f"{module}.{name}")
 
 
 def read_batch(path, layout):
@@ -124,6 +126,12 @@ def read_batch(path, layout):
         ) from None
     try:
         batch = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except _RefusedClass as refused:
+        raise CifarFileError(
+            f"refusing to load {refused} from CIFAR file {path}: a CIFAR file "
+            "holds only arrays, lists, strings and numbers, so this one may "
+            "have been tampered with. Download it again from the official site."
+        ) from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
         raise CifarFileError(
             f"CIFAR file {path} ({len(raw)} bytes) is truncated or corrupt "

@@ -81,8 +81,9 @@ class EpochCSVLogger(keras.callbacks.Callback):
                 time.perf_counter() - self._epoch_start
             )
         row.update({key: float(value) for key, value in (logs or {}).items()})
-        if "learning_rate" not in row and self.model.optimizer is not None:
-            row["learning_rate"] = _current_learning_rate(self.model.optimizer)
+        optimizer = getattr(self.model, "optimizer", None)
+        if "learning_rate" not in row and optimizer is not None:
+            row["learning_rate"] = _current_learning_rate(optimizer)
         rows = [r for r in read_history(self.path) if r["epoch"] < epoch]
         rows.append(row)
         columns = ["epoch"]
