@@ -35,10 +35,24 @@ setup(
         "tensorflow",
     ],
     extras_require={
+        # tensorflow-datasets as a CIFAR source; 4.9.10 on Python 3.11 fails
+        # to import without importlib_resources.
+        "data": ["tensorflow-datasets", "importlib_resources"],
+        # curves.png of the training example.
+        "examples": ["matplotlib"],
+        # keras-tuner 1.4.8 fails every trial under TF 2.21 without
+        # tensorboard.
+        "tune": ["keras-tuner", "tensorboard"],
         "test": [
             "pytest>=7",
-            # The layer tests run a second time on the JAX backend.
+            # The layer tests run a second time on the JAX backend, and the
+            # training example once without TensorFlow on it.
             "jax",
+            "tensorflow-datasets",
+            "importlib_resources",
+            "matplotlib",
+            "keras-tuner",
+            "tensorboard",
         ],
     },
     classifiers=[

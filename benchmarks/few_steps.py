@@ -9,19 +9,12 @@ images (seed 0), and the seconds taken.
 """
 
 import argparse
-import pathlib
-import sys
 import time
 
 import keras
 import numpy as np
 
 import keras_chattn
-
-sys.path.insert(
-    0, str(pathlib.Path(__file__).resolve().parents[1] / "examples")
-)
-import cifar_files  # noqa: E402
 
 VARIANTS = {
     "none": {},
@@ -37,9 +30,9 @@ def main():
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
-    (x, y), _ = cifar_files.load_cifar10(args.data_dir)
-    count = 64 * args.steps
-    x, y = cifar_files.normalise(x[:count]), y[:count]
+    x, y = keras_chattn.data.load_cifar_arrays(
+        data_dir=args.data_dir, limit=64 * args.steps, normalized=True
+    )
     for label, kwargs in VARIANTS.items():
         keras.utils.set_random_seed(0)
         model = keras_chattn.models.cifar_resnet(

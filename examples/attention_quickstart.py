@@ -9,7 +9,7 @@ reloading, and exporting a TF SavedModel for serving.
         --data-dir ../shared/data/cifar-10-batches-py --attention cbam
 
 The data directory is the official "CIFAR-10 python version" layout
-(`data_batch_1..5`, `test_batch`), read by `examples/cifar_files.py`.
+(`data_batch_1..5`, `test_batch`), read by `keras_chattn.data`.
 """
 
 import argparse

@@ -1,13 +1,13 @@
 """BA-Net in the builders, the bridge head, and a few real training steps."""
 
 import pathlib
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 from keras_chattn import models
+from keras_chattn.data import load_cifar_arrays
 from keras_chattn.layers import BridgeAttention
 from keras_chattn.layers import CrossLayerPooling
 from tests.harness import count
@@ -121,11 +121,7 @@ def test_bridge_head_without_top_and_errors():
     "kwargs", [{"attention": "ba"}, {"head": "bridge"}], ids=["ba", "bridge"]
 )
 def test_cifar_resnet20_trains_a_few_steps_on_real_images(kwargs):
-    sys.path.insert(0, str(EXAMPLES))
-    import cifar_files
-
-    (x, y), _ = cifar_files.load_cifar10(DATA)
-    x, y = cifar_files.normalise(x[:256]), y[:256]
+    x, y = load_cifar_arrays(data_dir=DATA, limit=256, normalized=True)
     model = models.cifar_resnet(20, classifier_activation=None, **kwargs)
     model.compile(
         "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True)

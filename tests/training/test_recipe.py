@@ -15,6 +15,8 @@ from keras_chattn.training import EpochCSVLogger
 from keras_chattn.training import cifar_recipe
 from keras_chattn.training import distribution_scope
 from keras_chattn.training import read_history
+from tests.stop_callbacks import EpochRecorder
+from tests.stop_callbacks import StopAfterEpoch
 
 IMAGES = np.random.default_rng(0).normal(size=(32, 32, 32, 3)).astype("float32")
 LABELS = np.arange(32) % 10
@@ -24,27 +26,6 @@ def tiny_model(attention="se"):
     return keras_chattn.models.small_cnn(
         "cifar10", base_width=4, attention=attention
     )
-
-
-class StopAfterEpoch(keras.callbacks.Callback):
-    """Raises at the end of `epoch`, as a killed run would stop there."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt(f"stopped after epoch {epoch}")
-
-
-class EpochRecorder(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
 
 
 def test_sgd_nesterov_momentum_and_default_learning_rate():

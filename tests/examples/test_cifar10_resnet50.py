@@ -1,0 +1,210 @@
+"""examples/cifar10_resnet50.py end to end on the shared CIFAR-10 files."""
+
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import keras_chattn
+from keras_chattn.data import load_cifar_arrays
+from keras_chattn.training import read_history
+from tests.data.shared import DATA
+from tests.data.shared import needs_data
+from tests.stop_callbacks import EpochRecorder
+from tests.stop_callbacks import StopAfterEpoch
+
+SCRIPT = (
+    pathlib.Path(__file__).resolve().parents[2]
+    / "examples"
+    / "cifar10_resnet50.py"
+)
+BLOCK_IMPORTS = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    sys.meta_path.insert(0, Block())
+    """
+)
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("cifar10_resnet50", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_python(code, env=None, timeout=600):
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    assert completed.returncode == 0, (
+        completed.stdout[-2000:] + completed.stderr[-4000:]
+    )
+    return completed.stdout
+
+
+def small_run(output_dir, *extra):
+    return [
+        "--data-dir",
+        str(DATA),
+        "--model",
+        "cifar_resnet20",
+        "--output-dir",
+        str(output_dir),
+        "--verbose",
+        "0",
+        *extra,
+    ]
+
+
+@needs_data
+def test_run_leaves_every_artefact_and_the_export_serves(tmp_path):
+    argv = small_run(
+        tmp_path,
+        "--attention",
+        "se",
+        "--epochs",
+        "1",
+        "--limit",
+        "128",
+        "--batch-size",
+        "64",
+        "--export",
+    )
+    stdout = run_python(
+        f"import runpy, sys; sys.argv = {[str(SCRIPT), *argv]!r}; "
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    )
+    assert "final test accuracy" in stdout
+    for name in (
+        "best_model.keras",
+        "history.csv",
+        "curves.png",
+        "summary.json",
+    ):
+        assert (tmp_path / name).is_file(), name
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    history = read_history(tmp_path / "history.csv")
+    assert [row["epoch"] for row in history] == [0]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["epochs"] == 1 and summary["train_images"] == 128
+    assert summary["test_images"] == 128 and summary["pipeline"] == "tf.data"
+    assert summary["final_test_accuracy"] == pytest.approx(
+        history[0]["val_accuracy"]
+    )
+    assert 0.0 <= summary["best_test_accuracy"] <= 1.0
+    assert summary["parameters"] > 270_000 and summary["train_images_per_s"] > 0
+
+    # The SavedModel serves in a process where keras_chattn cannot be imported.
+    images, _ = load_cifar_arrays(
+        split="test", data_dir=DATA, limit=16, normalized=True
+    )
+    np.save(tmp_path / "images.npy", images)
+    served = run_python(
+        "BLOCKED = {'keras_chattn'}\n"
+        + BLOCK_IMPORTS
+        + textwrap.dedent(
+            f"""
+            import numpy as np, tensorflow as tf
+            artefact = tf.saved_model.load({str(tmp_path / "saved_model")!r})
+            images = np.load({str(tmp_path / "images.npy")!r})
+            np.save({str(tmp_path / "served.npy")!r},
+                    artefact.serve(tf.constant(images)).numpy())
+            """
+        )
+    )
+    del served
+    best = keras.saving.load_model(tmp_path / "best_model.keras")
+    assert any(
+        isinstance(layer, keras_chattn.SqueezeExcite) for layer in best.layers
+    )
+    np.testing.assert_allclose(
+        np.load(tmp_path / "served.npy"),
+        best.predict(images, verbose=0),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+@needs_data
+def test_interrupted_run_resumes_at_epoch_two(tmp_path):
+    example = load_example()
+    argv = small_run(
+        tmp_path,
+        "--attention",
+        "cbam",
+        "--epochs",
+        "2",
+        "--limit",
+        "64",
+        "--batch-size",
+        "32",
+    )
+    with pytest.raises(KeyboardInterrupt):
+        example.main(argv, callbacks=[StopAfterEpoch(0)])
+    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [0]
+    recorder = EpochRecorder()
+    summary = example.main(argv, callbacks=[recorder])
+    assert recorder.epochs == [1]
+    history = read_history(tmp_path / "history.csv")
+    assert [row["epoch"] for row in history] == [0, 1]
+    assert all(np.isfinite(row["val_loss"]) for row in history)
+    assert summary["epochs"] == 2
+
+
+def test_output_dir_of_another_run_is_refused(tmp_path):
+    example = load_example()
+    (tmp_path / "config.json").write_text(json.dumps({"model": "resnet50"}))
+    args = example.parse_arguments(
+        ["--model", "cifar_resnet20", "--output-dir", str(tmp_path)]
+    )
+    with pytest.raises(
+        SystemExit, match="'resnet50' there, 'cifar_resnet20' now"
+    ):
+        example.check_resumable(tmp_path, args)
+
+
+@needs_data
+def test_runs_on_jax_without_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    argv = small_run(
+        tmp_path,
+        "--attention",
+        "cbam",
+        "--epochs",
+        "1",
+        "--limit",
+        "64",
+        "--batch-size",
+        "32",
+    )
+    run_python(
+        "BLOCKED = {'tensorflow', 'tensorflow_datasets'}\n"
+        + BLOCK_IMPORTS
+        + f"import runpy; sys.argv = {[str(SCRIPT), *argv]!r}\n"
+        + f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+        + "assert 'tensorflow' not in sys.modules\n",
+        env={"KERAS_BACKEND": "jax"},
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["backend"] == "jax" and summary["pipeline"] == "arrays"
+    assert summary["epochs"] == 1 and np.isfinite(summary["final_test_loss"])
+    assert (tmp_path / "best_model.keras").is_file()
