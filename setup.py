@@ -42,7 +42,8 @@ setup(
         "examples": ["matplotlib"],
         # keras-tuner 1.4.8 fails every trial under TF 2.21 without
         # tensorboard.
-        "tune": ["keras-tuner", "tensorboard"],
+        # scikit-learn for its BayesianOptimization.
+        "tune": ["keras-tuner", "tensorboard", "scikit-learn"],
         "test": [
             "pytest>=7",
             # The layer tests run a second time on the JAX backend, and the
@@ -53,6 +54,7 @@ setup(
             "matplotlib",
             "keras-tuner",
             "tensorboard",
+            "scikit-learn",
         ],
     },
     classifiers=[

@@ -90,6 +90,10 @@ class AttentionLayer(keras.layers.Layer):
     """
 
     placement = "branch"
+    # What a hyperparameter search may try: constructor argument -> values.
+    # Hypermodels read it (keras_chattn.tuning), so a new block joins the
+    # search by declaring it; the constructor default must be a value here.
+    search_space = {}
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)

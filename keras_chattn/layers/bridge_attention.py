@@ -80,6 +80,8 @@ class BridgeAttention(AttentionLayer):
         Networks", ECCV 2022.
     """
 
+    search_space = {"reduction": (4, 8, 16, 32)}
+
     needs_intermediate_features = True
 
     def __init__(

@@ -83,6 +83,11 @@ class CBAM(AttentionLayer):
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
     """
 
+    search_space = {
+        "reduction": (4, 8, 16, 32),
+        "spatial_kernel_size": (3, 5, 7),
+    }
+
     def __init__(
         self,
         reduction=16,

@@ -104,6 +104,18 @@ class ContextualConv(AttentionLayer):
         Marwood and Baluja, "Contextual Convolution Blocks".
     """
 
+    # full_no_ch is left out: it multiplies a small network's size by ~17.
+    search_space = {
+        "emp": ("bilinear", "gaussian", "sine"),
+        "variant": (
+            "reduced",
+            "full",
+            "full_no_mix",
+            "input_independent",
+            "scalar",
+        ),
+    }
+
     def __init__(
         self,
         variant="reduced",

@@ -105,6 +105,8 @@ class CrossChannelComm(AttentionLayer):
         Yang et al., "Cross-Channel Communication Networks", NeurIPS 2019.
     """
 
+    search_space = {"reduction": (4, 8, 16)}
+
     placement = "stage_input"
 
     def __init__(

@@ -68,4 +68,6 @@ class SqueezeExcite(ChannelExcitation):
         Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018.
     """
 
+    search_space = {"reduction": (4, 8, 16, 32)}
+
     pool_types = ("avg",)

@@ -1,0 +1,130 @@
+"""Searches attention blocks and their settings on CIFAR-10 with Keras Tuner.
+
+    python examples/tune_cifar10.py \\
+        --data-dir ../shared/data/cifar-10-batches-py \\
+        --max-trials 4 --epochs 1 --limit 1024
+
+Every trial builds the chosen model (default a CIFAR ResNet-20) with one
+block from --blocks and that block's own search space (SE/CBAM/BA reduction,
+CBAM kernel size, CC EMP and variant, C3 reduction) plus the learning rate,
+trains it for --epochs on the tf.data pipeline and is ranked by validation
+accuracy. At the end --directory (default runs/tune-<time>) holds
+results.csv, trials.png, best_hyperparameters.json and search/best_model.keras
+(load it after `import keras_chattn`), and the table is printed.
+
+Interrupted? Run the same command with --resume: completed trials are kept
+and not repeated. Without --resume an existing search is refused.
+
+Distributed search (Keras Tuner's chief/worker mode): run this same command
+once as the chief and once per worker, each with the same --directory on a
+shared file system and these variables:
+
+    KERASTUNER_TUNER_ID=chief   KERASTUNER_ORACLE_IP=10.0.0.1 \\
+    KERASTUNER_ORACLE_PORT=8000 python examples/tune_cifar10.py ...
+    KERASTUNER_TUNER_ID=tuner0  KERASTUNER_ORACLE_IP=10.0.0.1 \\
+    KERASTUNER_ORACLE_PORT=8000 python examples/tune_cifar10.py ...
+
+The chief hands out trials and records results; workers train.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+
+import keras
+
+from keras_chattn import data
+from keras_chattn import models
+from keras_chattn import tuning
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--tuner", default="random", choices=list(tuning.TUNERS)
+    )
+    parser.add_argument("--max-trials", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument(
+        "--blocks",
+        default=None,
+        help="comma-separated blocks to choose from, e.g. none,se,cbam "
+        "(default: all registered blocks and none)",
+    )
+    parser.add_argument(
+        "--model",
+        default="cifar_resnet20",
+        choices=sorted(models.MODEL_BUILDERS),
+    )
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--directory", default=None)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    args = parser.parse_args(argv)
+    if args.directory is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        args.directory = f"runs/tune-{stamp}"
+    return args
+
+
+def main(argv=None, callbacks=()):
+    args = parse_arguments(argv)
+    keras.utils.set_random_seed(args.seed)
+    train, test = (
+        data.cifar_dataset(
+            "cifar10",
+            split,
+            batch_size=args.batch_size,
+            data_dir=args.data_dir,
+            seed=args.seed,
+            limit=args.limit,
+        )
+        for split in ("train", "test")
+    )
+    blocks = args.blocks.split(",") if args.blocks else None
+    hypermodel = tuning.AttentionHyperModel(
+        builder=args.model,
+        blocks=blocks,
+        epochs=args.epochs,
+        steps_per_epoch=len(train),
+    )
+    try:
+        results = tuning.search(
+            train,
+            test,
+            hypermodel=hypermodel,
+            tuner=args.tuner,
+            max_trials=args.max_trials,
+            epochs=args.epochs,
+            directory=args.directory,
+            resume=args.resume,
+            seed=args.seed,
+            verbose=args.verbose,
+            callbacks=callbacks,
+        )
+    except FileExistsError as error:
+        raise SystemExit(str(error)) from None
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+        return results  # a worker: the chief writes the results
+    tuning.write_results(results, args.directory)
+    print()
+    print(results.table())
+    print(
+        f"\n{len(results.rows)} trials ({args.tuner}, {args.epochs} epoch(s) "
+        f"each) in {results.wall_time_s:.0f} s. Best: "
+        f"{json.dumps(results.best_hyperparameters)}. Results in "
+        f"{args.directory}"
+    )
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
