@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import json
 import math
+import os
 import pathlib
 import time
 
@@ -95,6 +96,8 @@ class _RecordsTrials:
             "parameters": int(model.count_params()),
             "time_s": recorder.seconds,
             "best_val_accuracy": recorder.best,
+            # Which process ran it, in Keras Tuner's distributed mode.
+            "tuner_id": os.environ.get("KERASTUNER_TUNER_ID", "chief"),
         }
         trial_dir.mkdir(parents=True, exist_ok=True)
         (trial_dir / RECORD).write_text(json.dumps(record))
@@ -179,7 +182,10 @@ def make_tuner(
             f"tuner must be one of {list(TUNERS)}. Received: tuner={tuner!r}"
         )
     project_dir = pathlib.Path(directory) / project_name
-    if not resume and (project_dir / "oracle.json").exists():
+    # Only the chief refuses: in distributed mode workers join the chief's
+    # directory after it has written its state there.
+    is_chief = os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
+    if is_chief and not resume and (project_dir / "oracle.json").exists():
         raise FileExistsError(
             f"{project_dir} already holds a search. Pass resume=True "
             "(--resume) to continue it, or choose another directory."
@@ -266,6 +272,15 @@ def search(
         shuffle=False,  # the pipelines shuffle themselves
     )
     project_dir = pathlib.Path(engine.project_dir)
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+        # A distributed worker: the chief holds the oracle and the results.
+        return SearchResults(
+            [],
+            {},
+            project_dir / BEST_MODEL,
+            project_dir,
+            time.perf_counter() - started,
+        )
     rows = trial_rows(engine)
     best = engine.get_best_hyperparameters(1)
     return SearchResults(
