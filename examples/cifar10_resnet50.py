@@ -197,7 +197,7 @@ def make_datasets(args):
     return splits, "arrays"
 
 
-def count_images(dataset, batch_size):
+def count_images(dataset):
     if isinstance(dataset, data.CifarBatches):
         return len(dataset.labels)
     return sum(1 for _ in dataset.unbatch())
@@ -289,7 +289,7 @@ def main(argv=None, callbacks=()):
     )
     history = training.read_history(output_dir / "history.csv")
     best_path = output_dir / "best_model.keras"
-    train_images = count_images(train, args.batch_size)
+    train_images = count_images(train)
     train_seconds = sum(row.get("train_time_s", 0.0) for row in history)
     summary = {
         "model": model.name,
@@ -300,7 +300,7 @@ def main(argv=None, callbacks=()):
         "dtype_policy": keras.config.dtype_policy().name,
         "epochs": len(history),
         "train_images": train_images,
-        "test_images": count_images(test, args.batch_size),
+        "test_images": count_images(test),
         "parameters": model.count_params(),
         "trainable_parameters": sum(
             math.prod(w.shape) for w in model.trainable_weights
