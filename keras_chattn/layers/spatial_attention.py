@@ -105,18 +105,22 @@ class SpatialAttention(AttentionLayer):
 
     def build(self, input_shape):
         input_shape = self.check_rank(input_shape)
+        # The conv always runs channels_last on the 2-channel descriptor:
+        # TensorFlow has no channels_first Conv2D on CPUs without oneDNN
+        # (e.g. AVX2-only machines), and the kernel is the same either way.
         self.conv = keras.layers.Conv2D(
             1,
             self.kernel_size,
             padding="same",
             use_bias=False,
-            data_format=self.data_format,
+            data_format="channels_last",
             kernel_initializer=clone_initializer(self.kernel_initializer),
             kernel_regularizer=self.kernel_regularizer,
             dtype=self.dtype_policy,
             name="conv",
         )
-        self.conv.build(self.with_channels(input_shape, 2))
+        height, width = self.spatial_extent(input_shape)
+        self.conv.build((input_shape[0], height, width, 2))
         if self.use_batchnorm:
             self.batchnorm = keras.layers.BatchNormalization(
                 axis=self.channel_axis,
@@ -137,7 +141,11 @@ class SpatialAttention(AttentionLayer):
             ],
             axis=axis,
         )
-        logits = self.conv(descriptor)
+        if self.data_format == "channels_first":
+            descriptor = ops.transpose(descriptor, (0, 2, 3, 1))
+            logits = ops.transpose(self.conv(descriptor), (0, 3, 1, 2))
+        else:
+            logits = self.conv(descriptor)
         if self.use_batchnorm:
             logits = self.batchnorm(logits, training=training)
         return inputs * self.gate(logits)

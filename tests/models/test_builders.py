@@ -156,6 +156,24 @@ def test_placement_is_a_property_of_the_block(builder_id, names):
     assert [b.name for b in attention_layers(model)] == names
 
 
+@pytest.mark.parametrize("builder_id", ["VGG16", "small_cnn-mnist"])
+@pytest.mark.parametrize("block", [StageInputSE, "c3"])
+def test_no_stage_input_block_on_the_image(builder_id, block):
+    # A stage-input block of a plain network's first stage follows its first
+    # convolution: on the image C3's output ReLU would delete every negative
+    # (normalised) pixel, and a one-channel image would become relu(x).
+    kwargs = {"min_units": 1} if block is StageInputSE else None
+    model = build(builder_id, block, attention_kwargs=kwargs)
+    first = model.get_layer("block1_attention")
+    parents = [n.operation.name for n in first._inbound_nodes[0].parent_nodes]
+    assert parents == ["block1_conv1"]
+    model_input = model.inputs[0]
+    for layer in attention_layers(model):
+        assert all(
+            t is not model_input for t in layer._inbound_nodes[0].input_tensors
+        )
+
+
 def test_layer_instance_is_refused():
     with pytest.raises(ValueError, match=r"not a layer instance"):
         models.cifar_resnet(20, attention=keras_chattn.SqueezeExcite())
@@ -192,6 +210,9 @@ def test_channels_first():
         block = model.get_layer("conv4_block1_attention")
         assert block.data_format == "channels_first"
         assert block.input.shape == (None, 64, 8, 8)
+        # TensorFlow has no channels_first Conv2D kernel on CPUs without
+        # oneDNN (AVX2-only machines, this project's among them); XLA has.
+        model.compile(jit_compile=keras.backend.backend() == "tensorflow")
         y = model.predict(np.ones((2, 3, 32, 32), "float32"), verbose=0)
         assert y.shape == (2, 10)
     finally:
