@@ -18,7 +18,7 @@ def _cc_layers(model, bilinear_only):
         layer
         for layer in model.layers
         if isinstance(layer, ContextualConv)
-        and layer.variant != "scalar"
+        and layer.coefficient_count == 4
         and (layer.emp == "bilinear" or not bilinear_only)
     ]
     if not layers:

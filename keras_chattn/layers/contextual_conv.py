@@ -23,7 +23,12 @@ VARIANTS = (
     "full_no_ch",
     "input_independent",
     "scalar",
+    "static_scalar",
 )
+# Variants whose coefficients are learned weights, not functions of X.
+INPUT_INDEPENDENT = ("input_independent", "static_scalar")
+# Variants with one coefficient per channel (no EMP).
+SCALAR = ("scalar", "static_scalar")
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -36,11 +41,18 @@ class ContextualConv(AttentionLayer):
     - context: each channel nearest-resized to `context_size` x
       `context_size` (left unchanged along an axis that is already smaller)
       and flattened to n values;
-    - coefficients P, 4 per channel (1 for `"scalar"`), mapped to
-      `tanh(P) / 2 + 1` in (0.5, 1.5), so P = 0 is the identity map;
+    - coefficients P, 4 per channel (1 for the scalar variants), mapped to
+      c = `tanh(P) / 2 + 1` in (0.5, 1.5);
     - EMP: `"bilinear"` (Eq. 2: a ramp between per-edge values, the paper's
       choice), `"gaussian"` or `"sine"` (Table 2), rendered at the input's
-      run-time size.
+      run-time size (positions and coefficient scales as documented in
+      `keras_chattn.layers.excitation_maps`).
+
+    What P = 0 gives: `"bilinear"` and `"sine"`, the identity map (S = 1);
+    `"gaussian"`, a centred bump of mean 1.00 ranging from 0.86 at the
+    corners to 1.08 at the centre (no Gaussian is the identity); the scalar
+    variants, a gain of 1. A fresh block has P near 0, so it leaves the
+    scale of its input about unchanged with every EMP.
 
     Variants (the paper's experiments and Figure 6 ablation):
 
@@ -52,10 +64,14 @@ class ContextualConv(AttentionLayer):
       all channels' CH outputs giving the 4C coefficients.
     - `"full_no_mix"`: CH, then each channel's own linear map to 4.
     - `"full_no_ch"`: MIX directly on all channels' contexts.
-    - `"input_independent"`: P is a learned (C, 4) weight (starting at 0,
-      the identity), not a function of X; S is constant at inference.
+    - `"input_independent"`: P is a learned (C, 4) weight (starting at 0),
+      not a function of X; S is constant at inference (section 2.1).
     - `"scalar"` (|P_c| = 1): an SE-like scalar in (0.5, 1.5) per channel
-      from each channel's own linear map; no EMP.
+      from each channel's own linear map; no EMP (the paper's "Scalar
+      Recalibration").
+    - `"static_scalar"`: a learned scalar in (0.5, 1.5) per channel,
+      independent of X (a (C, 1) weight starting at 0): the paper's
+      "static per channel weighting" of section 3.
 
     `coefficients(inputs)` returns the mapped coefficients (batch, C, k) that
     the EMP receives, for analysis, without changing the layer's output.
@@ -67,8 +83,8 @@ class ContextualConv(AttentionLayer):
 
     Args:
         variant: one of `VARIANTS`. Defaults to `"reduced"`.
-        emp: `"bilinear"`, `"gaussian"` or `"sine"` (ignored by `"scalar"`).
-            Defaults to `"bilinear"`.
+        emp: `"bilinear"`, `"gaussian"` or `"sine"` (ignored by the scalar
+            variants). Defaults to `"bilinear"`.
         context_size: positive int, side of the downsampled context. Defaults
             to `11`, the paper's.
         ch_units: two positive ints, the widths of CH's hidden layers (the
@@ -113,6 +129,7 @@ class ContextualConv(AttentionLayer):
             "full_no_mix",
             "input_independent",
             "scalar",
+            "static_scalar",
         ),
     }
 
@@ -148,7 +165,7 @@ class ContextualConv(AttentionLayer):
 
     @property
     def coefficient_count(self):
-        return 1 if self.variant == "scalar" else 4
+        return 1 if self.variant in SCALAR else 4
 
     def context_shape(self, input_shape):
         """(h, w) of the context: min(size, context_size), or context_size."""
@@ -178,9 +195,9 @@ class ContextualConv(AttentionLayer):
         k = self.coefficient_count
         first, second = self.ch_units
         variant = self.variant
-        if variant == "input_independent":
+        if variant in INPUT_INDEPENDENT:
             self.independent = self.add_weight(
-                shape=(channels, 4), initializer="zeros", name="coefficients"
+                shape=(channels, k), initializer="zeros", name="coefficients"
             )
         if variant in ("reduced", "scalar"):
             self.kernel = self._kernel((channels, n, k), "kernel")
@@ -208,7 +225,7 @@ class ContextualConv(AttentionLayer):
 
     def _raw_coefficients(self, inputs):
         """P, shape (batch, C, k), before the tanh(P) / 2 + 1 mapping."""
-        if self.variant == "input_independent":
+        if self.variant in INPUT_INDEPENDENT:
             batch = ops.shape(inputs)[0]
             return ops.broadcast_to(
                 ops.cast(self.independent, self.compute_dtype)[None],
@@ -238,7 +255,7 @@ class ContextualConv(AttentionLayer):
 
     def call(self, inputs):
         coefficients = self.coefficients(inputs)
-        if self.variant == "scalar":
+        if self.variant in SCALAR:
             scale = self.broadcast_over_space(coefficients[..., 0])
             return inputs * ops.cast(scale, self.compute_dtype)
         shape = ops.shape(inputs)
@@ -260,6 +277,7 @@ class ContextualConv(AttentionLayer):
             "reduced": channels * n * 4,
             "scalar": channels * n,
             "input_independent": 0,
+            "static_scalar": 0,
             "full": channels * (n * first + first * second)
             + channels * second * 4 * channels,
             "full_no_mix": channels * (n * first + first * second + second * 4),

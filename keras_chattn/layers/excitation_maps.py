@@ -3,23 +3,64 @@
 Reference: Marwood and Baluja, "Contextual Convolution Blocks", Google
 Research: Eq. 2 (bilinear) and Table 2 (2D-Gaussian, 2D-Sine). Each EMP turns
 4 coefficients per channel into a smooth positive map of the full height and
-width. The block feeds them `tanh(P) / 2 + 1`, so coefficients lie in
-(0.5, 1.5); these functions take the coefficients as they are.
+width. The block feeds them `c = tanh(P) / 2 + 1`, so coefficients lie in
+(0.5, 1.5) and P = 0 gives c = 1; these functions take c as it is.
 
 All three take `coefficients` of shape `(batch, C, 4)` and return maps of
 shape `(batch, C, height, width)`; `height` and `width` may be tensors (sizes
-known only at run time). Positions are x = 0 ... W - 1 and y = 0 ... H - 1;
-the Gaussian and Sine EMPs use the normalised positions x / W and y / H so
-that coefficients near 1 give gentle, size-independent maps.
+known only at run time). Each map is a product of a factor along the width
+and a factor along the height, with the formulas of Eq. 2 and Table 2
+unchanged. Where the paper leaves open the scale of the positions and of
+the coefficients (Table 2 does not say whether x is in pixels, how an offset
+coefficient in (0.5, 1.5) becomes a centre, a width, a frequency or a phase,
+nor whether G is normalised), this module reads them so that each EMP can
+express what it is for and a fresh block (P near 0) keeps activations at
+their scale:
+
+- bilinear (Eq. 2 as printed): x = 0 ... W - 1 in pixels, divided by W.
+  P = 0 gives the identity (1 everywhere).
+- 2D-Gaussian: positions at pixel centres scaled to (0, 1),
+  u = (x + 0.5) / W; centre mu = c - 0.5, anywhere in (0, 1); width
+  sigma = GAUSSIAN_SIGMA_AT_ZERO * GAUSSIAN_SIGMA_RANGE ** (2 (c - 1)), in
+  (0.247, 2.224); G is the normalised Gaussian density (area 1 over the
+  line). P = 0 gives a centred bump of width 0.741: each factor
+  0.5 + G runs from 0.93 at the borders to 1.04 in the middle, the map from
+  0.86 at the corners to 1.08 at the centre, with mean 1.00 (exactly 1 on
+  continuous positions; 1.001 on 8x8, 1.004 on 4x4). It cannot give the
+  identity: 0.5 + G would have to be 1 everywhere.
+- 2D-Sine: centred positions t = (x + 0.5) / W - 0.5 in (-0.5, 0.5);
+  frequency v = 8 pi (c - 1) in (-4 pi, 4 pi) radians per map side (up to
+  two full periods across the map, one at c = 1.25); phase
+  phi = pi (c - 1) in (-pi / 2, pi / 2), which with the sign of v reaches
+  every phase (sin(v t + phi') = sin(-v t + pi - phi')).
+  P = 0 gives v = 0, phi = 0: the identity.
+
+docs/layers.md gives the measurements behind this choice.
 """
+
+import math
 
 from keras import ops
 
+# The Gaussian's width at P = 0: the sigma for which the mean of the
+# normalised density centred on (0, 1) is 1/2 there, so that each factor
+# 0.5 + G averages 1, i.e. 1 / (2 sqrt(2) erfinv(1/2)).
+GAUSSIAN_SIGMA_AT_ZERO = 0.7413011092528009
+# sigma spans GAUSSIAN_SIGMA_AT_ZERO / 3 ... * 3 over the coefficient range.
+GAUSSIAN_SIGMA_RANGE = 3.0
+# The sine's frequency reaches this many full periods across the map at the
+# ends of the coefficient range.
+SINE_MAX_PERIODS = 2.0
 
-def _positions(size):
-    """(0, 1, ..., size - 1) and (0, 1/size, ..., (size - 1)/size)."""
-    pixels = ops.cast(ops.arange(size), "float32")
-    return pixels, pixels / ops.cast(size, "float32")
+
+def _pixels(size):
+    """(0, 1, ..., size - 1) as float32."""
+    return ops.cast(ops.arange(size), "float32")
+
+
+def _pixel_centres(size):
+    """((0.5, 1.5, ..., size - 0.5) / size): pixel centres in (0, 1)."""
+    return (_pixels(size) + 0.5) / ops.cast(size, "float32")
 
 
 def _outer(along_height, along_width):
@@ -36,8 +77,9 @@ def bilinear_emp(coefficients, height, width):
     """Eq. 2: a bilinear ramp between per-edge values.
 
     f_c(x, y) = (iw (W - x) / W + ew x / W) * (ih (H - y) / H + eh y / H)
-    with coefficients (iw, ew, ih, eh) = (initial_w, end_w, initial_h, end_h).
-    All ones give the identity map; positive coefficients give a positive map.
+    with coefficients (iw, ew, ih, eh) = (initial_w, end_w, initial_h, end_h)
+    and x = 0 ... W - 1, y = 0 ... H - 1. All ones (P = 0) give the
+    identity map; positive coefficients give a positive map.
 
     Example:
 
@@ -48,8 +90,8 @@ def bilinear_emp(coefficients, height, width):
     [[1.0, 1.25, 1.5, 1.75], [1.0, 1.25, 1.5, 1.75]]
     """
     initial_w, end_w, initial_h, end_h = _split(coefficients)
-    x, _ = _positions(width)
-    y, _ = _positions(height)
+    x = _pixels(width)
+    y = _pixels(height)
     w = ops.cast(width, "float32")
     h = ops.cast(height, "float32")
     along_width = initial_w * (w - x) / w + end_w * x / w
@@ -57,37 +99,86 @@ def bilinear_emp(coefficients, height, width):
     return _outer(along_height, along_width)
 
 
-def gaussian_emp(coefficients, height, width):
-    """Table 2's 2D-Gaussian: (G(x; mu_w, s_w) + 0.5) (G(y; mu_h, s_h) + 0.5).
+def gaussian_parameters(coefficient_mu, coefficient_sigma):
+    """(mu, sigma) on (0, 1) positions from coefficients in (0.5, 1.5)."""
+    mu = coefficient_mu - 0.5
+    sigma = GAUSSIAN_SIGMA_AT_ZERO * ops.power(
+        GAUSSIAN_SIGMA_RANGE, 2.0 * (coefficient_sigma - 1.0)
+    )
+    return mu, sigma
 
-    G(u; mu, s) = exp(-(u - mu)^2 / (2 s^2)) on normalised positions
-    u = x / W, with coefficients (mu_w, sigma_w, mu_h, sigma_h). Each factor
-    lies in (0.5, 1.5], so the map is positive; no coefficients give the
-    identity (the factor would have to be 1 everywhere).
+
+def gaussian_emp(coefficients, height, width):
+    """Table 2's 2D-Gaussian: (G(x|mu_w, s_w) + 0.5) (G(y|mu_h, s_h) + 0.5).
+
+    G(u|mu, s) = exp(-(u - mu)^2 / (2 s^2)) / (s sqrt(2 pi)) on pixel
+    centres u = (x + 0.5) / W in (0, 1), with mu = c_mu - 0.5 and
+    sigma = 0.741 * 3 ** (2 (c_sigma - 1)) from the coefficients
+    (c_mu_w, c_sigma_w, c_mu_h, c_sigma_h) (see the module docstring). The
+    map is positive. Coefficients of 1 (P = 0) give a centred bump with
+    mean 1.00, from 0.86 at the corners to 1.08 at the centre: not the
+    identity, which no Gaussian gives.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_chattn.layers.excitation_maps import gaussian_emp
+    >>> m = np.asarray(gaussian_emp(np.ones((1, 1, 4)), 32, 32))[0, 0]
+    >>> [round(float(v), 3) for v in (m.mean(), m.min(), m.max())]
+    [1.0, 0.874, 1.078]
     """
     mu_w, sigma_w, mu_h, sigma_h = _split(coefficients)
-    _, u = _positions(width)
-    _, v = _positions(height)
 
-    def bump(t, mu, sigma):
-        return ops.exp(-ops.square(t - mu) / (2.0 * ops.square(sigma))) + 0.5
+    def factor(size, coefficient_mu, coefficient_sigma):
+        mu, sigma = gaussian_parameters(coefficient_mu, coefficient_sigma)
+        u = _pixel_centres(size)
+        density = ops.exp(-ops.square(u - mu) / (2.0 * ops.square(sigma)))
+        return density / (sigma * math.sqrt(2.0 * math.pi)) + 0.5
 
-    return _outer(bump(v, mu_h, sigma_h), bump(u, mu_w, sigma_w))
+    return _outer(factor(height, mu_h, sigma_h), factor(width, mu_w, sigma_w))
+
+
+def sine_parameters(coefficient_frequency, coefficient_phase):
+    """(v, phi) in radians per map side from coefficients in (0.5, 1.5)."""
+    frequency = 4.0 * math.pi * SINE_MAX_PERIODS * (coefficient_frequency - 1)
+    phase = math.pi * (coefficient_phase - 1.0)
+    return frequency, phase
 
 
 def sine_emp(coefficients, height, width):
     """Table 2's 2D-Sine: (sin(v_w x + phi_w)/2 + 1) (sin(v_h y + phi_h)/2 + 1).
 
-    On normalised positions x / W, y / H, with coefficients
-    (v_w, phi_w, v_h, phi_h). Each factor lies in [0.5, 1.5], so the map is
-    positive; zero frequencies and phases give the identity.
+    On centred positions t = (x + 0.5) / W - 0.5 in (-0.5, 0.5), with
+    v = 8 pi (c_v - 1) (up to two periods across the map) and
+    phi = pi (c_phi - 1) from the coefficients (c_v_w, c_phi_w, c_v_h,
+    c_phi_h) (see the module docstring). Each factor lies in [0.5, 1.5], so
+    the map is positive. Coefficients of 1 (P = 0) give the identity.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_chattn.layers.excitation_maps import sine_emp
+    >>> np.asarray(sine_emp(np.ones((1, 1, 4)), 3, 5)).tolist() == [
+    ...     [np.ones((3, 5)).tolist()]
+    ... ]
+    True
+    >>> one_period = np.array([[[1.25, 1.5, 1.0, 1.0]]])  # phase pi / 2
+    >>> row = np.asarray(sine_emp(one_period, 1, 4))[0, 0, 0]
+    >>> [round(float(v), 3) for v in row]
+    [0.646, 1.354, 1.354, 0.646]
     """
     freq_w, phase_w, freq_h, phase_h = _split(coefficients)
-    _, u = _positions(width)
-    _, v = _positions(height)
-    along_width = ops.sin(freq_w * u + phase_w) / 2.0 + 1.0
-    along_height = ops.sin(freq_h * v + phase_h) / 2.0 + 1.0
-    return _outer(along_height, along_width)
+
+    def factor(size, coefficient_frequency, coefficient_phase):
+        frequency, phase = sine_parameters(
+            coefficient_frequency, coefficient_phase
+        )
+        t = _pixel_centres(size) - 0.5
+        return ops.sin(frequency * t + phase) / 2.0 + 1.0
+
+    return _outer(
+        factor(height, freq_h, phase_h), factor(width, freq_w, phase_w)
+    )
 
 
 EMPS = {"bilinear": bilinear_emp, "gaussian": gaussian_emp, "sine": sine_emp}

@@ -5,6 +5,8 @@ import pytest
 from keras_chattn import models
 from keras_chattn.layers import ContextualConv
 from keras_chattn.layers.contextual_conv import VARIANTS
+from keras_chattn.layers.excitation_maps import EMPS
+from keras_chattn.models.common import copy_weights_by_name
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference
@@ -39,6 +41,13 @@ CASES = [
         (8, 8, 6),
         trainable=24,
         id="CC-input-independent",
+    ),
+    harness.LayerCase(
+        ContextualConv,
+        {"variant": "static_scalar", "emp": "sine"},
+        (7, 5, 6),
+        trainable=6,
+        id="CC-static-scalar",
     ),
     harness.LayerCase(
         ContextualConv,
@@ -142,6 +151,64 @@ def test_zero_coefficients_give_the_identity(variant):
     layer = ContextualConv(variant=variant, kernel_initializer="zeros")
     x = np.random.default_rng(0).normal(size=(2, 12, 9, 4)).astype("float32")
     np.testing.assert_allclose(to_numpy(layer(x)), x, rtol=1e-6, atol=1e-6)
+
+
+def test_static_scalar_is_a_learned_gain_per_channel():
+    layer = ContextualConv(variant="static_scalar")
+    layer.build((None, 6, 6, 3))
+    assert [tuple(w.shape) for w in layer.trainable_weights] == [(3, 1)]
+    layer.independent.assign(np.array([[-1.0], [0.0], [2.0]]))
+    gains = np.tanh([-1.0, 0.0, 2.0]) / 2 + 1
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
+    np.testing.assert_allclose(to_numpy(layer(x)), x * gains, rtol=1e-6)
+
+
+def relu_features(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.maximum(rng.normal(size=shape), 0).astype("float32")
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(np.square(to_numpy(x).astype("float64")))))
+
+
+@pytest.mark.parametrize("emp", sorted(EMPS))
+def test_fresh_blocks_keep_the_activation_scale(emp):
+    # A freshly initialised block renders a map of mean about 1, and eight
+    # in a row change the RMS activation by less than 4x. Before the EMPs'
+    # scales were fixed: map means 1.8 (Gaussian) and 2.2 (sine), eight
+    # blocks 141x and 391x.
+    keras.utils.set_random_seed(0)
+    x = relu_features((8, 32, 32, 32))
+    first = ContextualConv(emp=emp)
+    y = first(x)
+    excitation = to_numpy(EMPS[emp](first.coefficients(x), 32, 32))
+    assert abs(excitation.mean() - 1.0) < 0.25
+    for _ in range(7):
+        y = ContextualConv(emp=emp)(y)
+    assert 0.25 < rms(y) / rms(x) < 4.0
+
+
+@pytest.mark.parametrize("emp", ["gaussian", "sine"])
+def test_fresh_blocks_keep_a_network_at_its_scale(emp):
+    # The paper's CIFAR-100 network with a block after each of its 8
+    # convolutions, against the same convolution weights without blocks
+    # (before the fix: 165x with Gaussian blocks, 503x with sine ones).
+    def build(attention):
+        keras.utils.set_random_seed(0)
+        return models.small_cnn(
+            "cifar100",
+            base_width=8,
+            include_top=False,
+            attention=attention,
+            attention_kwargs={"emp": emp} if attention else None,
+        )
+
+    plain, gated = build(None), build("cc")
+    copy_weights_by_name(plain, gated)
+    x = np.random.default_rng(0).normal(size=(16, 32, 32, 3)).astype("float32")
+    ratio = rms(gated(x)) / rms(plain(x))
+    assert 0.25 < ratio < 4.0
 
 
 def test_input_independent_map_ignores_the_input():
