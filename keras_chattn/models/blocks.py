@@ -5,12 +5,15 @@ Every layer of a block is named from the block's prefix (`conv3_block2_1_conv`,
 found by name. The attention block goes on the residual branch after the last
 BatchNorm and before the addition, where SE-Net and CBAM put it. A block that
 `needs_intermediate_features` (BA-Net) gets the block's maps: after the first
-(and second) ReLU and the last BatchNorm, and recalibrates the last.
+(and second) ReLU and the last BatchNorm, and recalibrates the last. The same
+maps, one per convolution of the main path, are what `conv_outputs` collects
+for the network-level bridge head (`head="bridge"`).
 """
 
 import keras
 
 from keras_chattn.layers import validation
+from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.registry import get_attention
 from keras_chattn.models import common
 from keras_chattn.models.shortcut import ChannelPadShortcut
@@ -27,7 +30,11 @@ def conv_bn(x, filters, kernel_size, stride, conv_bias, name, bn=None):
         strides=stride,
         padding="same" if kernel_size > 1 else "valid",
         use_bias=conv_bias,
-        kernel_initializer=bn.get("kernel_initializer", "glorot_uniform"),
+        kernel_initializer=clone_initializer(
+            keras.initializers.get(
+                bn.get("kernel_initializer", "glorot_uniform")
+            )
+        ),
         name=f"{name}_conv",
     )(x)
     return keras.layers.BatchNormalization(
@@ -46,8 +53,20 @@ def _shortcut(x, filters, stride, kind, conv_bias, name, bn):
     return ChannelPadShortcut(filters, stride, name=f"{name}_0_pad")(x)
 
 
-def _finish(x, shortcut, features, attention, attention_kwargs, scale, name):
+def _finish(
+    x,
+    shortcut,
+    features,
+    attention,
+    attention_kwargs,
+    scale,
+    name,
+    conv_outputs,
+):
     factory = get_attention(attention)
+    features = [*features, x]
+    if conv_outputs is not None:
+        conv_outputs.extend(features)
     x = common.attend(
         x,
         factory,
@@ -55,7 +74,7 @@ def _finish(x, shortcut, features, attention, attention_kwargs, scale, name):
         "branch",
         f"{name}_attention",
         scale,
-        features=[*features, x],
+        features=features,
     )
     x = keras.layers.Add(name=f"{name}_add")([shortcut, x])
     return keras.layers.Activation("relu", name=f"{name}_out")(x)
@@ -71,6 +90,7 @@ def apply_bottleneck_block(
     attention_kwargs=None,
     scale="imagenet",
     name=None,
+    conv_outputs=None,
 ):
     """The ResNet-50/101/152 block of keras.applications (ResNet v1).
 
@@ -90,6 +110,9 @@ def apply_bottleneck_block(
         scale: "imagenet" or "cifar", passed to the block's
             `position_kwargs`.
         name: block prefix, e.g. `"conv3_block1"`.
+        conv_outputs: optional list; the outputs of the three main-path
+            convolutions (after the first two ReLUs and the last BatchNorm)
+            are appended to it.
     """
     if conv_shortcut:
         shortcut = _shortcut(
@@ -103,7 +126,14 @@ def apply_bottleneck_block(
     second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = conv_bn(second, 4 * filters, 1, 1, conv_bias, f"{name}_3")
     return _finish(
-        x, shortcut, [first, second], attention, attention_kwargs, scale, name
+        x,
+        shortcut,
+        [first, second],
+        attention,
+        attention_kwargs,
+        scale,
+        name,
+        conv_outputs,
     )
 
 
@@ -118,6 +148,7 @@ def apply_basic_block(
     bn=None,
     scale="imagenet",
     name=None,
+    conv_outputs=None,
 ):
     """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
 
@@ -138,6 +169,9 @@ def apply_basic_block(
         scale: "imagenet" or "cifar", passed to the block's
             `position_kwargs`.
         name: block prefix, e.g. `"conv2_block1"`.
+        conv_outputs: optional list; the outputs of the two main-path
+            convolutions (after the first ReLU and the second BatchNorm) are
+            appended to it.
     """
     validation.choice("shortcut", shortcut, SHORTCUTS)
     residual = _shortcut(x, filters, stride, shortcut, conv_bias, name, bn)
@@ -145,5 +179,12 @@ def apply_basic_block(
     first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = conv_bn(first, filters, 3, 1, conv_bias, f"{name}_2", bn)
     return _finish(
-        x, residual, [first], attention, attention_kwargs, scale, name
+        x,
+        residual,
+        [first],
+        attention,
+        attention_kwargs,
+        scale,
+        name,
+        conv_outputs,
     )

@@ -124,22 +124,30 @@ def attend(x, factory, attention_kwargs, where, name, scale, features=None):
     return layer(x)
 
 
-HEADS = ("gap", "bridge")
+# "bridge": CrossLayerPooling over every convolution's output (the report);
+# "bridge_stages": over every stage's output only.
+HEADS = ("gap", "bridge", "bridge_stages")
+BRIDGE_HEADS = ("bridge", "bridge_stages")
 
 
 def check_head(head, include_top, pooling):
     validation.choice("head", head, HEADS)
-    if head == "bridge" and not include_top and pooling is not None:
+    if head in BRIDGE_HEADS and not include_top and pooling is not None:
         raise ValueError(
-            "head='bridge' already pools (every stage's output, through "
-            "CrossLayerPooling); with include_top=False pass pooling=None. "
+            f"head={head!r} already pools (through CrossLayerPooling); with "
+            "include_top=False pass pooling=None. "
             f"Received: pooling={pooling!r}"
         )
 
 
-def bridge_pooling(stage_outputs):
-    """The report's network-level bridge over every stage's output."""
-    return CrossLayerPooling(name="bridge_pool")(list(stage_outputs))
+def bridge_pooling(head, conv_outputs, stage_outputs):
+    """The report's network-level bridge, `bridge_pool`.
+
+    `head="bridge"` pools every convolution's output (`conv_outputs`), as
+    the report describes; `head="bridge_stages"` only every stage's output.
+    """
+    maps = conv_outputs if head == "bridge" else stage_outputs
+    return CrossLayerPooling(name="bridge_pool")(list(maps))
 
 
 def apply_pooling_or_top(
@@ -150,15 +158,17 @@ def apply_pooling_or_top(
     classifier_activation,
     head="gap",
     stage_outputs=(),
+    conv_outputs=(),
 ):
     """The top of a residual network.
 
     `head="gap"`: global average pooling (`avg_pool`) and `predictions`, or
-    the optional feature pooling without the top. `head="bridge"`:
-    `CrossLayerPooling` over every stage's output instead of the pooling.
+    the optional feature pooling without the top. `head="bridge"` /
+    `"bridge_stages"`: `CrossLayerPooling` over every convolution's /
+    stage's output instead of the pooling.
     """
-    if head == "bridge":
-        x = bridge_pooling(stage_outputs)
+    if head in BRIDGE_HEADS:
+        x = bridge_pooling(head, conv_outputs, stage_outputs)
         if include_top:
             return classifier(x, classes, classifier_activation)
         return x

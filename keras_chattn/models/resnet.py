@@ -24,11 +24,14 @@ _CONFIGS = {
 _STAGE_FILTERS = (64, 128, 256, 512)
 
 
-def _stem(x, stem, conv_bias):
+def _stem(x, stem, conv_bias, conv_outputs):
+    """The stem; its convolution's output (after ReLU) joins `conv_outputs`."""
     if stem == "cifar":
-        return keras.layers.Activation("relu", name="conv1_relu")(
+        x = keras.layers.Activation("relu", name="conv1_relu")(
             blocks.conv_bn(x, 64, 3, 1, conv_bias, "conv1")
         )
+        conv_outputs.append(x)
+        return x
     x = keras.layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(
         x
     )
@@ -39,6 +42,7 @@ def _stem(x, stem, conv_bias):
         axis=common.bn_axis(), epsilon=1.001e-5, name="conv1_bn"
     )(x)
     x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    conv_outputs.append(x)
     x = keras.layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(
         x
     )
@@ -89,9 +93,12 @@ def resnet(
             conv, no pooling, for 32x32 inputs).
         conv_bias: biases in the convolutions: True as in keras.applications,
             False as in the papers (and torchvision).
-        head: "gap" (global average pooling) or "bridge" (`CrossLayerPooling`
-            over every stage's output, the enhanced channel-wise attention
-            report's network-level bridge, named `bridge_pool`).
+        head: "gap" (global average pooling), "bridge" (the enhanced
+            channel-wise attention report's network-level bridge:
+            `CrossLayerPooling`, named `bridge_pool`, over the output of
+            every convolution of the main path, after its BatchNorm and, where
+            the network has one, its ReLU) or "bridge_stages" (the same over
+            every stage's output only).
         name: model name; defaults to e.g. "resnet50".
 
     Returns:
@@ -131,7 +138,8 @@ def resnet(
     factories = common.stage_attention(attention, len(stage_blocks))
 
     scale = "cifar" if cifar else "imagenet"
-    x = _stem(inputs, stem, conv_bias)
+    conv_outputs = []
+    x = _stem(inputs, stem, conv_bias, conv_outputs)
     stage_outputs = []
     for stage, (filters, count, factory) in enumerate(
         zip(_STAGE_FILTERS, stage_blocks, factories, strict=True), start=2
@@ -160,6 +168,7 @@ def resnet(
                     attention_kwargs=attention_kwargs,
                     scale=scale,
                     name=block_name,
+                    conv_outputs=conv_outputs,
                 )
             else:
                 x = blocks.apply_basic_block(
@@ -172,6 +181,7 @@ def resnet(
                     attention_kwargs=attention_kwargs,
                     scale=scale,
                     name=block_name,
+                    conv_outputs=conv_outputs,
                 )
         stage_outputs.append(x)
     outputs = common.apply_pooling_or_top(
@@ -182,6 +192,7 @@ def resnet(
         classifier_activation,
         head,
         stage_outputs,
+        conv_outputs,
     )
     model = common.make_model(input_tensor, inputs, outputs, name)
     return common.load_weights(

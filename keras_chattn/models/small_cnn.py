@@ -45,7 +45,8 @@ def small_cnn(
 
     Placement: the attention block follows every Conv2D (after its ReLU),
     `block{s}_conv{i}_attention`; a block whose `placement` is
-    `"stage_input"` goes once before each stage (`block{s}_attention`).
+    `"stage_input"` goes once before each stage (`block{s}_attention`),
+    except the first, where it follows `block1_conv1` (never on the image).
 
     Args:
         dataset: "mnist", "cifar10" or "cifar100".
@@ -60,9 +61,11 @@ def small_cnn(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage.
         attention_kwargs: keyword arguments for every attention block.
-        head: "gap" (the network's own Flatten top) or "bridge"
-            (`CrossLayerPooling` over every stage's pooled output, named
-            `bridge_pool`, in place of the Flatten).
+        head: "gap" (the network's own Flatten top), "bridge"
+            (`CrossLayerPooling`, named `bridge_pool`, over the output of
+            every convolution, in place of the Flatten: the enhanced
+            channel-wise attention report's network-level bridge) or
+            "bridge_stages" (the same over every stage's pooled output).
         name: model name; defaults to e.g. "small_cnn_cifar100".
 
     Returns:
@@ -95,6 +98,7 @@ def small_cnn(
     factories = common.stage_attention(attention, stages)
     x = inputs
     stage_outputs = []
+    conv_outputs = []
     for stage, factory in enumerate(factories, start=1):
         filters = base_width * growth ** (stage - 1)
         x = apply_plain_stage(
@@ -105,13 +109,15 @@ def small_cnn(
             attention_kwargs,
             "cifar",
             f"block{stage}",
+            first_stage=stage == 1,
+            conv_outputs=conv_outputs,
         )
         x = keras.layers.MaxPooling2D(
             pool, strides=pool, padding="same", name=f"block{stage}_pool"
         )(x)
         stage_outputs.append(x)
-    if head == "bridge":
-        x = common.bridge_pooling(stage_outputs)
+    if head in common.BRIDGE_HEADS:
+        x = common.bridge_pooling(head, conv_outputs, stage_outputs)
     if include_top:
         if head == "gap":
             x = keras.layers.Flatten(name="flatten")(x)

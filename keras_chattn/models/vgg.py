@@ -14,18 +14,34 @@ _BLOCK_FILTERS = (64, 128, 256, 512, 512)
 
 
 def apply_plain_stage(
-    x, filters, convs, factory, attention_kwargs, scale, name
+    x,
+    filters,
+    convs,
+    factory,
+    attention_kwargs,
+    scale,
+    name,
+    first_stage=False,
+    conv_outputs=None,
 ):
     """`convs` 3x3 ReLU convolutions, each followed by its attention block.
 
     A block whose placement is `"stage_input"` goes once before the stage
-    (`{name}_attention`) instead; a block that `needs_intermediate_features`
-    (BA-Net) goes once after the stage's last conv and bridges all its convs.
-    `scale` ("imagenet" or "cifar") goes to the block's `position_kwargs`.
+    (`{name}_attention`) instead, except in the network's first stage
+    (`first_stage=True`), where the stage input is the image itself: there
+    it goes after the first convolution (the C3 reference places it after
+    the stem, never on pixels, whose negative values its output ReLU would
+    delete). A block that `needs_intermediate_features` (BA-Net) goes once
+    after the stage's last conv and bridges all its convs. `scale`
+    ("imagenet" or "cifar") goes to the block's `position_kwargs`. Each
+    convolution's output (after its ReLU) is appended to `conv_outputs`
+    when a list is given (for `head="bridge"`).
     """
-    x = common.attend(
-        x, factory, attention_kwargs, "stage_input", f"{name}_attention", scale
-    )
+    stage_input_name = f"{name}_attention"
+    if not first_stage:
+        x = common.attend(
+            x, factory, attention_kwargs, "stage_input", stage_input_name, scale
+        )
     bridge = common.needs_features(factory)
     outputs = []
     for index in range(1, convs + 1):
@@ -34,6 +50,15 @@ def apply_plain_stage(
             filters, 3, activation="relu", padding="same", name=conv_name
         )(x)
         outputs.append(x)
+        if first_stage and index == 1:
+            x = common.attend(
+                x,
+                factory,
+                attention_kwargs,
+                "stage_input",
+                stage_input_name,
+                scale,
+            )
         if bridge and index < convs:
             continue  # a bridging block waits for the stage's last conv
         x = common.attend(
@@ -45,6 +70,8 @@ def apply_plain_stage(
             scale,
             features=outputs,
         )
+    if conv_outputs is not None:
+        conv_outputs.extend(outputs)
     return x
 
 
@@ -67,7 +94,8 @@ def vgg(
     Placement: the attention block follows every convolution (after its
     ReLU), `block{b}_conv{i}_attention`, the CC-block paper's rule for plain
     networks; a block whose `placement` is `"stage_input"` goes once before
-    each of the five blocks (`block{b}_attention`).
+    each of the five blocks (`block{b}_attention`), except the first, where
+    it follows `block1_conv1` (never on the image).
 
     Args:
         depth: 16 or 19.
@@ -83,9 +111,11 @@ def vgg(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per block (5 blocks).
         attention_kwargs: keyword arguments for every attention block.
-        head: "gap" (the network's own Flatten top) or "bridge"
-            (`CrossLayerPooling` over every stage's pooled output, named
-            `bridge_pool`, in place of the Flatten).
+        head: "gap" (the network's own Flatten top), "bridge"
+            (`CrossLayerPooling`, named `bridge_pool`, over the output of
+            every convolution, in place of the Flatten: the enhanced
+            channel-wise attention report's network-level bridge) or
+            "bridge_stages" (the same over every stage's pooled output).
         name: model name; defaults to "vgg16" / "vgg19".
 
     Returns:
@@ -119,6 +149,7 @@ def vgg(
     factories = common.stage_attention(attention, 5)
     x = inputs
     stage_outputs = []
+    conv_outputs = []
     for block, (filters, convs, factory) in enumerate(
         zip(_BLOCK_FILTERS, _CONVS_PER_BLOCK[depth], factories, strict=True),
         start=1,
@@ -131,13 +162,15 @@ def vgg(
             attention_kwargs,
             "imagenet",
             f"block{block}",
+            first_stage=block == 1,
+            conv_outputs=conv_outputs,
         )
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(
             x
         )
         stage_outputs.append(x)
-    if head == "bridge":
-        x = common.bridge_pooling(stage_outputs)
+    if head in common.BRIDGE_HEADS:
+        x = common.bridge_pooling(head, conv_outputs, stage_outputs)
     if include_top:
         if head == "gap":
             x = keras.layers.Flatten(name="flatten")(x)

@@ -70,46 +70,74 @@ def test_ba_in_plain_networks_bridges_each_stage():
     assert [len(b.fusions) for b in attention_layers(single)] == [1, 1, 1, 1]
 
 
-@pytest.mark.parametrize(
-    "builder, kwargs, stages, width",
-    [
-        (models.cifar_resnet, {"depth": 20}, 3, 16 + 32 + 64),
-        (
-            models.ResNet18,
-            {"stem": "cifar", "input_shape": (32, 32, 3), "classes": 10},
-            4,
-            64 + 128 + 256 + 512,
-        ),
-        (
-            models.VGG16,
-            {"input_shape": (32, 32, 3), "classes": 10},
-            5,
-            64 + 128 + 256 + 512 + 512,
-        ),
-        (
-            models.small_cnn,
-            {"dataset": "cifar100", "base_width": 8},
-            4,
-            8 + 16 + 32 + 64,
-        ),
-    ],
-)
-def test_bridge_head_on_every_builder(builder, kwargs, stages, width):
+BUILDERS = {
+    # name: (builder, kwargs, (maps, width) of "bridge", of "bridge_stages")
+    "cifar_resnet20": (
+        models.cifar_resnet,
+        {"depth": 20},
+        # the stem + 2 convolutions in each of 9 blocks
+        (19, 16 + 6 * 16 + 6 * 32 + 6 * 64),
+        (3, 16 + 32 + 64),
+    ),
+    "resnet18_cifar": (
+        models.ResNet18,
+        {"stem": "cifar", "input_shape": (32, 32, 3), "classes": 10},
+        (17, 64 + 4 * (64 + 128 + 256 + 512)),
+        (4, 64 + 128 + 256 + 512),
+    ),
+    "vgg16": (
+        models.VGG16,
+        {"input_shape": (32, 32, 3), "classes": 10},
+        (13, 2 * 64 + 2 * 128 + 3 * 256 + 3 * 512 + 3 * 512),
+        (5, 64 + 128 + 256 + 512 + 512),
+    ),
+    "small_cnn": (
+        models.small_cnn,
+        {"dataset": "cifar100", "base_width": 8},
+        (8, 2 * (8 + 16 + 32 + 64)),
+        (4, 8 + 16 + 32 + 64),
+    ),
+}
+
+
+@pytest.mark.parametrize("head", ["bridge", "bridge_stages"])
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_bridge_head_on_every_builder(name, head):
+    builder, kwargs, every_conv, every_stage = BUILDERS[name]
+    maps, width = every_conv if head == "bridge" else every_stage
     gap = builder(**kwargs)
-    bridge = builder(**kwargs, head="bridge")
+    bridge = builder(**kwargs, head=head)
     pool = bridge.get_layer("bridge_pool")
     assert isinstance(pool, CrossLayerPooling)
-    assert len(pool._inbound_nodes[0].parent_nodes) == stages
+    assert len(pool._inbound_nodes[0].parent_nodes) == maps
     units = pool.linear.units
     assert pool.linear.kernel.shape == (width, units)
     assert bridge.output_shape == gap.output_shape
+
+
+def test_bridge_head_pools_every_convolution_of_the_main_path():
+    model = models.cifar_resnet(20, shortcut="B", head="bridge")
+    pool = model.get_layer("bridge_pool")
+    parents = [n.operation.name for n in pool._inbound_nodes[0].parent_nodes]
+    assert parents[:5] == [
+        "conv1_relu",
+        "conv2_block1_1_relu",
+        "conv2_block1_2_bn",
+        "conv2_block2_1_relu",
+        "conv2_block2_2_bn",
+    ]
+    assert parents[-1] == "conv4_block3_2_bn"
+    assert not [p for p in parents if "_0_" in p]  # no shortcut convs
+    # The report's head on CIFAR ResNet-20: 688 pooled channels -> 64.
+    assert count(pool.trainable_weights) == 688 * 64 + 64
 
 
 def test_bridge_head_without_top_and_errors():
     model = models.cifar_resnet(20, include_top=False, head="bridge")
     assert model.output_shape == (None, 64)
     with pytest.raises(
-        ValueError, match=r"head must be one of \['bridge', 'gap'\]"
+        ValueError,
+        match=r"head must be one of \['bridge', 'bridge_stages', 'gap'\]",
     ):
         models.cifar_resnet(20, head="concat")
     with pytest.raises(ValueError, match=r"pass pooling=None"):
