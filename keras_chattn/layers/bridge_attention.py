@@ -15,6 +15,46 @@ from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import config_entries
 
 
+class _PooledBatchNormalization(keras.layers.BatchNormalization):
+    """BatchNormalization of pooled `(batch, units)` vectors, safe at batch 1.
+
+    Exactly Keras' BatchNormalization, except in training on a batch of a
+    single vector: there the batch statistics are meaningless (the variance
+    is 0, the normalised value 0), so the layer normalises with its moving
+    statistics, as at inference, and leaves them unchanged. (Keras'
+    BatchNormalization would decay the moving variance by `momentum` at
+    every such step, 0.9^60 = 0.0018 after 60 steps; PyTorch's BatchNorm1d
+    raises.) The batch size may be unknown until run time.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if not training or not self.trainable:
+            return super().call(inputs, training=False)
+        x = ops.cast(inputs, "float32")
+        batch_mean, batch_variance = ops.moments(x, axes=[0])
+        moving_mean = ops.cast(self.moving_mean, "float32")
+        moving_variance = ops.cast(self.moving_variance, "float32")
+        # 1.0 for a batch of several vectors, 0.0 for a single one.
+        several = ops.cast(ops.shape(x)[0] > 1, "float32")
+        update = several * (1.0 - self.momentum)
+        self.moving_mean.assign(
+            moving_mean + update * (batch_mean - moving_mean)
+        )
+        self.moving_variance.assign(
+            moving_variance + update * (batch_variance - moving_variance)
+        )
+        mean = moving_mean + several * (batch_mean - moving_mean)
+        variance = moving_variance + several * (
+            batch_variance - moving_variance
+        )
+        outputs = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        if self.scale:
+            outputs = outputs * ops.cast(self.gamma, "float32")
+        if self.center:
+            outputs = outputs + ops.cast(self.beta, "float32")
+        return ops.cast(outputs, self.compute_dtype)
+
+
 @keras.saving.register_keras_serializable(package="keras_chattn")
 class BridgeAttention(AttentionLayer):
     """Recalibrates the last of several maps with weights from all of them.
@@ -33,11 +73,12 @@ class BridgeAttention(AttentionLayer):
     (the class declares `needs_intermediate_features = True`).
 
     The BatchNorms act on pooled vectors, so their statistics are over the
-    batch only: at batch size 1 in training each normalised value is 0 and
-    the block outputs F_n * gate(W act(sum of the BN offsets)), a constant
-    gate (finite, but uninformative): train with batches of several images.
-    BatchNorm follows the reference (PyTorch's epsilon 1e-5, momentum 0.1,
-    i.e. Keras momentum 0.9).
+    batch only. A training batch of a single image has no statistics: for
+    it the BatchNorms normalise with their moving statistics (as at
+    inference) and leave them unchanged, instead of decaying the moving
+    variance towards 0 as a plain BatchNorm would (which silently distorts
+    every later inference gate). BatchNorm follows the reference (PyTorch's
+    epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9).
 
     Args:
         reduction: positive int, C // reduction fusion units (at least 1).
@@ -144,7 +185,7 @@ class BridgeAttention(AttentionLayer):
             dense = built_dense(
                 self, units, width, f"fuse{index}", use_bias=False
             )
-            norm = keras.layers.BatchNormalization(
+            norm = _PooledBatchNormalization(
                 momentum=0.9,
                 epsilon=1e-5,
                 dtype=self.dtype_policy,
