@@ -125,15 +125,19 @@ class AttentionLayer(keras.layers.Layer):
             )
         return input_shape
 
-    def input_channels(self, input_shape):
-        """Checks a build shape and returns its (known) channel count."""
+    def input_channels(self, input_shape, reason="to size its weights"):
+        """Checks a build shape and returns its (known) channel count.
+
+        The input spec then fixes that count; `reason` completes the error
+        message for an unknown one.
+        """
         input_shape = self.check_rank(input_shape)
         channels = input_shape[self.channel_axis]
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} needs a known channel dimension "
-                f"(axis {self.channel_axis % 4} of {self.layout}) to size its "
-                f"weights. Received: input_shape={input_shape}"
+                f"(axis {self.channel_axis % 4} of {self.layout}) {reason}. "
+                f"Received: input_shape={input_shape}"
             )
         self.input_spec = keras.layers.InputSpec(
             ndim=4, axes={self.channel_axis: channels}

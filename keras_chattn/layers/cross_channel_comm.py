@@ -48,7 +48,10 @@ class CrossChannelComm(AttentionLayer):
        z_i = Dense_A(act(Dense_{A / reduction}(x_i)));
     2. summarised by its mean v_i = mean_k z_i[k]; affinities
        s_ij = -(v_i - v_j)^2 and a_ij = softmax_j(s_ij) over j != i (or over
-       all j with `include_self=True`, as the reference code does);
+       all j with `include_self=True`, as the reference code does), and
+       with `softmax_group_size=m` only over the j in i's group (the
+       reference code splits C > m channels into C // m groups of
+       consecutive channels, m = 512);
     3. sent as messages zbar_i = sum_j a_ij z_j;
     4. decoded by a second shared bottleneck, back to (H, W);
     5. added to the input: y = output_activation(x + decoded).
@@ -58,8 +61,16 @@ class CrossChannelComm(AttentionLayer):
     2 * (2 * A * (A / r) + A / r + A), e.g. 33,344 for A = 16 * 16, r = 8
     (A / r is rounded down, and is at least 1 on maps smaller than r).
     Means and the softmax run in float32 under mixed precision. With a single
-    channel and `include_self=False` there is no one to talk to: the message
-    is zero.
+    channel (in its group) and `include_self=False` there is no one to talk
+    to: the message is zero.
+
+    The defaults are the poster's equations. The code that produced the
+    poster's tables (jwyang/C3Net.pytorch) differs in two ways, both
+    available here: a channel's own map enters its message
+    (`include_self=True`), and over 512 channels the softmax runs within
+    groups of 512 (`softmax_group_size=512`), which matters only where a
+    block sees 1024 channels or more (the last stage input of the ImageNet
+    ResNet-50/101, never the CIFAR ResNets or Wide-ResNet).
 
     Args:
         spatial_size: None (work at the input's own size, which must then be
@@ -69,6 +80,12 @@ class CrossChannelComm(AttentionLayer):
             to `8`.
         include_self: bool, whether a channel's own map enters its message.
             Defaults to `False` (the poster's sum over j != i).
+        softmax_group_size: None (every channel hears every other, the
+            poster) or a positive int m: with C > m channels, they are split
+            into C // m groups of consecutive channels (C must divide
+            evenly) and a channel hears only its group, as the reference
+            code's `nblocks_channel` does with m = 512. Needs a known
+            channel count. Defaults to `None`.
         communication: bool, message passing (steps 2-3). Defaults to `True`.
         encoder_decoder: bool, the two bottlenecks (steps 1 and 4). Defaults
             to `True`.
@@ -114,6 +131,7 @@ class CrossChannelComm(AttentionLayer):
         spatial_size=None,
         reduction=8,
         include_self=False,
+        softmax_group_size=None,
         communication=True,
         encoder_decoder=True,
         activation="relu",
@@ -127,6 +145,13 @@ class CrossChannelComm(AttentionLayer):
         self.spatial_size = _check_spatial_size(spatial_size)
         self.reduction = validation.positive_int("reduction", reduction)
         self.include_self = validation.boolean("include_self", include_self)
+        self.softmax_group_size = (
+            None
+            if softmax_group_size is None
+            else validation.positive_int(
+                "softmax_group_size", softmax_group_size
+            )
+        )
         self.communication = validation.boolean("communication", communication)
         self.encoder_decoder = validation.boolean(
             "encoder_decoder", encoder_decoder
@@ -146,11 +171,14 @@ class CrossChannelComm(AttentionLayer):
 
     @classmethod
     def position_kwargs(cls, input_shape, data_format, scale):
-        """The reference placement's working size for a stage input.
+        """The working size the builders give a block at a stage input.
 
         Half the input's size when that is above 8x8 (else the size itself);
         capped at 14x14 for ImageNet-scale networks (`scale="imagenet"`).
-        For an unknown input size: 14x14 (ImageNet scale) or 8x8.
+        For an unknown input size: 14x14 (ImageNet scale) or 8x8. This is
+        this package's rule, not the reference code's (which has no cap and
+        sizes differ between its versions; see docs/layers.md); the CIFAR
+        ResNets get 16, 16 and 8, near the reference's 16x16.
         """
         axes = (1, 2) if data_format == "channels_last" else (2, 3)
         cap = 14 if scale == "imagenet" else None
@@ -186,6 +214,7 @@ class CrossChannelComm(AttentionLayer):
                     "at that size (the input is resized to it and back). "
                     f"Received: input_shape={input_shape}"
                 )
+        self.channel_groups = self._channel_groups(input_shape)
         # Fixed at build (the Dense layers are sized for it): later inputs of
         # another size are resized to it and back.
         self.built_working_size = tuple(self.working_size(input_shape))
@@ -207,27 +236,61 @@ class CrossChannelComm(AttentionLayer):
                 self, area, (None, units), "decoder_out"
             )
 
+    def _channel_groups(self, input_shape):
+        """Number of softmax groups (1 unless `softmax_group_size` splits)."""
+        if self.softmax_group_size is None:
+            return 1
+        channels = self.input_channels(
+            input_shape,
+            f"to form softmax_group_size={self.softmax_group_size} groups",
+        )
+        groups = max(channels // self.softmax_group_size, 1)
+        if channels % groups:
+            raise ValueError(
+                f"softmax_group_size={self.softmax_group_size} splits "
+                f"{channels} channels into {groups} groups, which needs a "
+                f"channel count divisible by {groups}. "
+                f"Received: input_shape={input_shape}"
+            )
+        return groups
+
     def _units(self, area):
         """Bottleneck width A // reduction, at least 1 (tiny late maps)."""
         return max(area // self.reduction, 1)
 
+    def _hearing_mask(self, channels):
+        """(C, C) float32, 1 where channel i hears channel j, else 0."""
+        mask = None
+        if self.channel_groups > 1:
+            size = channels // self.channel_groups
+            group = ops.arange(channels) // size
+            mask = ops.cast(
+                ops.expand_dims(group, -1) == ops.expand_dims(group, 0),
+                "float32",
+            )
+        if not self.include_self:
+            others = 1.0 - ops.eye(channels, dtype="float32")
+            mask = others if mask is None else mask * others
+        return mask
+
     def _messages(self, z):
         """zbar_i = sum_j a_ij z_j, computed in float32, cast back."""
-        if not self.include_self and z.shape[1] == 1:
+        alone = z.shape[1] == self.channel_groups  # one channel per group
+        if not self.include_self and alone:
             return ops.zeros_like(z)  # a single channel has no one to hear
         z32 = ops.cast(z, "float32")
         means = ops.mean(z32, axis=-1)  # (batch, C)
         scores = -ops.square(
             ops.expand_dims(means, -1) - ops.expand_dims(means, -2)
         )
-        if not self.include_self:
-            channels = ops.shape(scores)[-1]
-            others = 1.0 - ops.eye(channels, dtype="float32")
-            scores = scores + (1.0 - others) * _EXCLUDED
-            # With one channel the softmax sees only itself: zero it out.
-            affinity = ops.softmax(scores, axis=-1) * others
-        else:
+        mask = self._hearing_mask(ops.shape(scores)[-1])
+        if mask is None:
             affinity = ops.softmax(scores, axis=-1)
+        else:
+            scores = scores + (1.0 - mask) * _EXCLUDED
+            # A channel that hears no one would get a softmax over itself:
+            # multiplying by the mask zeroes it out.
+            affinity = ops.softmax(scores, axis=-1) * mask
         return ops.cast(ops.matmul(affinity, z32), self.compute_dtype)
 
     def call(self, inputs):
@@ -268,6 +331,7 @@ class CrossChannelComm(AttentionLayer):
                     "spatial_size",
                     "reduction",
                     "include_self",
+                    "softmax_group_size",
                     "communication",
                     "encoder_decoder",
                     "activation",

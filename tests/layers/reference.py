@@ -66,11 +66,19 @@ def spatial_attention(x, kernel, bn=None, epsilon=1e-5):
 
 
 def cross_channel_comm(
-    x, dense, include_self=False, communication=True, encoder_decoder=True
+    x,
+    dense,
+    include_self=False,
+    communication=True,
+    encoder_decoder=True,
+    groups=1,
 ):
     """C3 steps 1-6 at the input's own size, ReLU bottlenecks and output.
 
     `dense` holds (kernel, bias) pairs: encoder in/out, decoder in/out.
+    `groups` splits the channels into that many runs of consecutive
+    channels, each with its own softmax (the reference code's
+    `nblocks_channel`).
     """
     batch, height, width, channels = x.shape
     rows = x.transpose(0, 3, 1, 2).reshape(batch, channels, height * width)
@@ -80,8 +88,11 @@ def cross_channel_comm(
     if communication:
         means = rows.mean(axis=-1)
         scores = -((means[:, :, None] - means[:, None, :]) ** 2)
+        group = np.arange(channels) // (channels // groups)
+        hears = group[:, None] == group[None, :]
         if not include_self:
-            scores = scores + np.where(np.eye(channels), -np.inf, 0.0)
+            hears = hears & ~np.eye(channels, dtype=bool)
+        scores = np.where(hears, scores, -np.inf)
         scores = scores - scores.max(axis=-1, keepdims=True)
         weights = np.exp(scores)
         weights = weights / weights.sum(axis=-1, keepdims=True)

@@ -34,6 +34,13 @@ CASES = [
     ),
     harness.LayerCase(
         CrossChannelComm,
+        {"spatial_size": 4, "softmax_group_size": 3, "include_self": True},
+        (8, 8, 6),
+        trainable=c3_params(16, 8),
+        id="C3-groups",
+    ),
+    harness.LayerCase(
+        CrossChannelComm,
         {"spatial_size": (4, 6), "communication": False},
         (8, 12, 3),
         trainable=c3_params(24, 8),
@@ -84,6 +91,47 @@ def test_matches_numpy_reference(include_self, communication, encoder_decoder):
     np.testing.assert_allclose(
         to_numpy(layer(x)), expected, rtol=1e-4, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+@pytest.mark.parametrize(
+    "channels, group_size, groups", [(12, 4, 3), (10, 4, 2), (4, 4, 1)]
+)
+def test_softmax_groups_match_numpy_reference(
+    channels, group_size, groups, include_self
+):
+    # The reference code's nblocks_channel: C // m groups of C // (C // m).
+    x = np.random.default_rng(0).normal(size=(2, 4, 4, channels))
+    x = x.astype("float32")
+    layer = CrossChannelComm(
+        reduction=4, include_self=include_self, softmax_group_size=group_size
+    )
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    assert layer.channel_groups == groups
+    weights = [np.array(w, "float64") for w in layer.get_weights()]
+    dense = list(zip(weights[0::2], weights[1::2], strict=True))
+    expected = reference.cross_channel_comm(
+        x.astype("float64"), dense, include_self, groups=groups
+    )
+    np.testing.assert_allclose(
+        to_numpy(layer(x)), expected, rtol=1e-4, atol=1e-5
+    )
+    if groups > 1:  # the groups change the result
+        everyone = reference.cross_channel_comm(
+            x.astype("float64"), dense, include_self
+        )
+        assert not np.allclose(expected, everyone, atol=1e-3)
+
+
+def test_softmax_groups_need_divisible_known_channels():
+    with pytest.raises(ValueError, match=r"divisible by 2.*\(None, 4, 4, 9\)"):
+        CrossChannelComm(softmax_group_size=4).build((None, 4, 4, 9))
+    with pytest.raises(
+        ValueError,
+        match=r"known channel dimension .* to form softmax_group_size=4 groups",
+    ):
+        CrossChannelComm(softmax_group_size=4).build((None, 4, 4, None))
 
 
 def nearest_indices(out_size, in_size):
@@ -182,6 +230,10 @@ def test_position_kwargs(input_shape, scale, expected):
         ({"spatial_size": "16"}, r"spatial_size='16'"),
         ({"reduction": 0}, r"reduction must be a positive integer"),
         ({"include_self": 1}, r"include_self must be True or False"),
+        (
+            {"softmax_group_size": 0},
+            r"softmax_group_size must be a positive integer",
+        ),
         (
             {"communication": False, "encoder_decoder": False},
             r"keep at least one of them True",
