@@ -95,3 +95,25 @@ def number_in_range(name, value, low, high):
             f"{name} must be {expected}. Received: {name}={value!r}"
         )
     return float(value)
+
+
+def initializer(name, value):
+    """Checks that `value` identifies a Keras initializer; returns it as is.
+
+    The identifier (not an instance) is returned so that every layer that
+    receives it makes its own initializer.
+    """
+    try:
+        keras.initializers.get(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"{name} must be the name of a Keras initializer (e.g. "
+            f"'he_normal', 'glorot_uniform'), its config or an instance. "
+            f"Received: {name}={value!r}"
+        ) from error
+    if value is None:
+        raise ValueError(
+            f"{name} must be the name of a Keras initializer, its config or "
+            f"an instance. Received: {name}=None"
+        )
+    return value

@@ -3,10 +3,11 @@
 Reference: He, Zhang, Ren and Sun, "Deep Residual Learning for Image
 Recognition", CVPR 2016, section 4.2: a 3x3 conv with 16 filters, then three
 stages of n basic blocks with 16, 32 and 64 filters (feature maps 32, 16, 8),
-global average pooling and a Dense classifier. Convolutions have no bias and
-He-normal initialisation, BatchNorm uses PyTorch's defaults (epsilon 1e-5,
-momentum 0.1, i.e. Keras momentum 0.9), as in the reference code the C3 and
-CBAM CIFAR experiments build on (akamaster/pytorch_resnet_cifar10).
+global average pooling and a Dense classifier. By default convolutions have
+no bias and He-normal initialisation, and BatchNorm uses PyTorch's defaults
+(epsilon 1e-5, momentum 0.1, i.e. Keras momentum 0.9), as in the reference
+code the C3 and CBAM CIFAR experiments build on
+(akamaster/pytorch_resnet_cifar10); each of these is an argument.
 """
 
 import keras
@@ -16,7 +17,6 @@ from keras_chattn.models import blocks
 from keras_chattn.models import common
 
 SHORTCUTS = ("A", "B")
-_BN = {"epsilon": 1e-5, "momentum": 0.9, "kernel_initializer": "he_normal"}
 
 
 def cifar_resnet(
@@ -32,6 +32,10 @@ def cifar_resnet(
     attention=None,
     attention_kwargs=None,
     head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
     name=None,
 ):
     """Builds a CIFAR ResNet of depth 6n + 2 (20, 32, 44, 56, 110, ...).
@@ -57,8 +61,21 @@ def cifar_resnet(
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage (3 stages).
         attention_kwargs: keyword arguments for every attention block.
-        head: "gap" or "bridge" (`CrossLayerPooling` over every stage's
-            output, named `bridge_pool`).
+        head: "gap" (global average pooling), "bridge" (the enhanced
+            channel-wise attention report's network-level bridge:
+            `CrossLayerPooling`, named `bridge_pool`, over the output of
+            every convolution of the main path, after its BatchNorm and, where
+            the network has one, its ReLU) or "bridge_stages" (the same over
+            every stage's output only).
+        batchnorm_momentum: Keras momentum of every BatchNorm. Defaults to
+            0.9 (PyTorch's 0.1); Keras' own default is 0.99.
+        batchnorm_epsilon: epsilon of every BatchNorm. Defaults to 1e-5
+            (PyTorch's); Keras' own default is 1e-3.
+        kernel_initializer: initializer of every convolution kernel.
+            Defaults to "he_normal" (He et al.); Keras' own default is
+            "glorot_uniform".
+        conv_bias: biases in the convolutions. Defaults to False (the
+            papers); Keras' own default is True.
         name: model name; defaults to e.g. "cifar_resnet20".
 
     Returns:
@@ -82,6 +99,18 @@ def cifar_resnet(
             f"110, ...). Received: depth={depth!r}"
         )
     validation.choice("shortcut", shortcut, SHORTCUTS)
+    validation.boolean("conv_bias", conv_bias)
+    bn = {
+        "momentum": validation.number_in_range(
+            "batchnorm_momentum", batchnorm_momentum, 0.0, 1.0
+        ),
+        "epsilon": validation.number_in_range(
+            "batchnorm_epsilon", batchnorm_epsilon, 0.0, None
+        ),
+        "kernel_initializer": validation.initializer(
+            "kernel_initializer", kernel_initializer
+        ),
+    }
     name = name or f"cifar_resnet{depth}"
     common.check_common_arguments(
         weights, include_top, classes, pooling, name, has_imagenet=False
@@ -93,10 +122,11 @@ def cifar_resnet(
     factories = common.stage_attention(attention, 3)
 
     x = keras.layers.Activation("relu", name="conv1_relu")(
-        blocks.conv_bn(inputs, 16, 3, 1, False, "conv1", _BN)
+        blocks.conv_bn(inputs, 16, 3, 1, conv_bias, "conv1", bn)
     )
     n = (depth - 2) // 6
     stage_outputs = []
+    conv_outputs = [x]
     for stage, (filters, factory) in enumerate(
         zip((16, 32, 64), factories, strict=True), start=2
     ):
@@ -119,12 +149,13 @@ def cifar_resnet(
                 filters,
                 stride=2 if downsample else 1,
                 shortcut=kind,
-                conv_bias=False,
+                conv_bias=conv_bias,
                 attention=factory,
                 attention_kwargs=attention_kwargs,
-                bn=_BN,
+                bn=bn,
                 scale="cifar",
                 name=f"{prefix}_block{index}",
+                conv_outputs=conv_outputs,
             )
         stage_outputs.append(x)
     outputs = common.apply_pooling_or_top(
@@ -135,6 +166,7 @@ def cifar_resnet(
         classifier_activation,
         head,
         stage_outputs,
+        conv_outputs,
     )
     model = common.make_model(input_tensor, inputs, outputs, name)
     return common.load_weights(model, weights, None, None, include_top)
