@@ -82,11 +82,55 @@ def test_cifar_resnet_bad_depth(depth, message):
         ({"input_shape": (2, 2, 3)}, r"at least 4"),
         ({"weights": "imagenet"}, r"no ImageNet weights for cifar_resnet20"),
         ({"attention": ["se"]}, r"one entry per stage \(3 here"),
+        (
+            {"batchnorm_momentum": 1.0},
+            r"batchnorm_momentum must be a number in \[0.0, 1.0\)",
+        ),
+        ({"batchnorm_epsilon": 0}, r"batchnorm_epsilon must be a number > 0"),
+        (
+            {"kernel_initializer": "he"},
+            r"kernel_initializer must be the name of a Keras initializer.*'he'",
+        ),
+        ({"conv_bias": 1}, r"conv_bias must be True or False"),
     ],
 )
 def test_cifar_resnet_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.cifar_resnet(20, **kwargs)
+
+
+def test_cifar_resnet_with_keras_defaults():
+    # What a hand-written Keras ResNet-20 gets: projection shortcuts,
+    # BatchNorm momentum 0.99 and epsilon 1e-3, Glorot, conv biases.
+    model = models.cifar_resnet(
+        20,
+        shortcut="B",
+        batchnorm_momentum=0.99,
+        batchnorm_epsilon=1e-3,
+        kernel_initializer="glorot_uniform",
+        conv_bias=True,
+    )
+    norms = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    convs = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D)
+    ]
+    assert len(norms) == len(convs) == 21  # 19 + 2 projection shortcuts
+    assert {(n.momentum, n.epsilon) for n in norms} == {(0.99, 1e-3)}
+    assert all(c.use_bias for c in convs)
+    assert {type(c.kernel_initializer).__name__ for c in convs} == {
+        "GlorotUniform"
+    }
+    # The paper defaults plus 2 projections (1x1 conv + bias + BN) and the
+    # 19 convolution biases.
+    projections = (16 * 32 + 32 + 2 * 32) + (32 * 64 + 64 + 2 * 64)
+    biases = 16 + 6 * 16 + 6 * 32 + 6 * 64
+    assert count(model.trainable_weights) == 269_722 + projections + biases
 
 
 def test_channel_pad_shortcut_maths():
