@@ -3,7 +3,8 @@
     python benchmarks/few_steps.py --optimizer adam \
         --data-dir ../shared/data/cifar-10-batches-py
 
-Prints, for no block, BA-Net blocks, the bridge head and both, the parameter
+Prints, for no block, BA-Net blocks, the bridge head (every convolution's
+output, or every stage's) and BA with the bridge head, the parameter
 counts and Keras' running mean of the loss after each of 10 steps of 64
 images (seed 0), and the seconds taken.
 """
@@ -20,6 +21,7 @@ VARIANTS = {
     "none": {},
     "ba": {"attention": "ba"},
     "bridge": {"head": "bridge"},
+    "bridge_stages": {"head": "bridge_stages"},
     "ba+bridge": {"attention": "ba", "head": "bridge"},
 }
 
@@ -59,7 +61,7 @@ def main():
         trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
         print(
-            f"{label:10s} trainable={trainable:,} non_trainable={frozen:,} "
+            f"{label:14s} trainable={trainable:,} non_trainable={frozen:,} "
             "losses="
             + " ".join(f"{v:.3f}" for v in losses)
             + f"  {seconds:.1f}s"

@@ -40,7 +40,20 @@ POLICIES = {
     "float16": "mixed_float16",
     "bfloat16": "mixed_bfloat16",
 }
-RUN_KEYS = ("model", "attention", "dataset", "stem", "limit", "batch_size")
+RUN_KEYS = (
+    "model",
+    "attention",
+    "dataset",
+    "stem",
+    "shortcut",
+    "batchnorm_momentum",
+    "kernel_initializer",
+    "limit",
+    "batch_size",
+)
+# Architecture flags and the builder argument each sets, where the builder
+# has it (the CIFAR ResNets); other builders ignore them.
+BUILDER_FLAGS = ("shortcut", "batchnorm_momentum", "kernel_initializer")
 
 
 def parse_arguments(argv=None):
@@ -66,6 +79,26 @@ def parse_arguments(argv=None):
         "images; ignored by builders without one",
     )
     parser.add_argument(
+        "--shortcut",
+        default="A",
+        choices=["A", "B"],
+        help="CIFAR ResNets: 'A' (zero-padded identity, the paper) or 'B' "
+        "(1x1 conv + BN projection) where the shape changes",
+    )
+    parser.add_argument(
+        "--batchnorm-momentum",
+        type=float,
+        default=0.9,
+        help="CIFAR ResNets: Keras momentum of every BatchNorm (0.9 = "
+        "PyTorch's 0.1, the reference code; Keras' default is 0.99)",
+    )
+    parser.add_argument(
+        "--kernel-initializer",
+        default="he_normal",
+        help="CIFAR ResNets: initializer of the convolutions (the paper: "
+        "he_normal; Keras' default: glorot_uniform)",
+    )
+    parser.add_argument(
         "--dataset", default="cifar10", choices=["cifar10", "cifar100"]
     )
     parser.add_argument("--epochs", type=int, default=200)
@@ -77,6 +110,13 @@ def parse_arguments(argv=None):
         help="peak learning rate (default 0.1 x batch size / 128)",
     )
     parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=None,
+        help="epochs of linear learning-rate warm-up (default: "
+        "min(5, epochs // 10))",
+    )
     parser.add_argument(
         "--schedule", default="cosine", choices=["cosine", "step"]
     )
@@ -132,6 +172,17 @@ def parse_arguments(argv=None):
             parser.error(
                 f"--{name.replace('_', '-')} must be >= 1, got {value}"
             )
+    warmup = args.warmup_epochs
+    if warmup is not None and not 0 <= warmup < args.epochs:
+        parser.error(
+            f"--warmup-epochs must be in [0, --epochs={args.epochs}), "
+            f"got {warmup}"
+        )
+    if not 0 <= args.batchnorm_momentum < 1:
+        parser.error(
+            "--batchnorm-momentum must be in [0, 1), got "
+            f"{args.batchnorm_momentum}"
+        )
     if args.output_dir is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         args.output_dir = f"runs/{args.model}-{args.attention}-{stamp}"
@@ -207,8 +258,10 @@ def build(args, classes, steps_per_epoch, output_dir):
     keyword = {"input_shape": (32, 32, 3), "classes": classes}
     keyword["attention"] = None if args.attention == "none" else args.attention
     builder = keras_chattn.models.get_model_builder(args.model)
-    if "stem" in inspect.signature(builder).parameters:
-        keyword["stem"] = args.stem
+    accepted = inspect.signature(builder).parameters
+    for name in ("stem", *BUILDER_FLAGS):
+        if name in accepted:
+            keyword[name] = getattr(args, name)
     model = keras_chattn.models.build_model(args.model, **keyword)
     recipe = training.cifar_recipe(
         epochs=args.epochs,
@@ -216,6 +269,7 @@ def build(args, classes, steps_per_epoch, output_dir):
         batch_size=args.batch_size,
         learning_rate=args.lr,
         weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
         schedule=args.schedule,
         label_smoothing=args.label_smoothing,
         classes=classes,

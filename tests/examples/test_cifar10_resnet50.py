@@ -182,6 +182,52 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
         example.check_resumable(tmp_path, args)
 
 
+def test_architecture_flags_reach_the_cifar_resnet():
+    example = load_example()
+    args = example.parse_arguments(
+        [
+            "--model",
+            "cifar_resnet20",
+            "--attention",
+            "none",
+            "--shortcut",
+            "B",
+            "--batchnorm-momentum",
+            "0.99",
+            "--kernel-initializer",
+            "glorot_uniform",
+            "--warmup-epochs",
+            "0",
+            "--epochs",
+            "3",
+        ]
+    )
+    model, recipe = example.build(args, 10, 5, None)
+    assert model.get_layer("conv3_block1_0_conv").kernel.shape == (1, 1, 16, 32)
+    assert model.get_layer("conv2_block1_1_bn").momentum == 0.99
+    initializer = model.get_layer("conv1_conv").kernel_initializer
+    assert type(initializer).__name__ == "GlorotUniform"
+    assert recipe.schedule.warmup_steps == 0
+    # Builders without these arguments ignore them.
+    args.model = "vgg16"
+    assert example.build(args, 10, 5, None)[0].name == "vgg16"
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--warmup-epochs", "3", "--epochs", "3"], "--warmup-epochs must be"),
+        (["--batchnorm-momentum", "1.5"], "--batchnorm-momentum must be"),
+        (["--shortcut", "C"], "invalid choice: 'C'"),
+    ],
+)
+def test_bad_architecture_flags(flags, message, capsys):
+    example = load_example()
+    with pytest.raises(SystemExit):
+        example.parse_arguments(flags)
+    assert message in capsys.readouterr().err
+
+
 @needs_data
 def test_runs_on_jax_without_tensorflow(tmp_path):
     pytest.importorskip("jax")
