@@ -12,8 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
+from keras_chattn.utils import validation
 
 CENTERINGS = ("spatial", "channels")
 # A channel is dead in an image when the norm of its centred map is below

@@ -3,18 +3,24 @@
 `cifar_dataset` builds a tf.data pipeline (TensorFlow needed, imported only
 then); `load_cifar_arrays` and `CifarBatches` need only NumPy and Keras, so
 training also runs where only JAX or PyTorch is installed.
+
+Modules: `cifar_files` (the official files, read safely; dataset layouts),
+`locate` (finding or downloading the data), `tfds_source`
+(tensorflow-datasets copies), `augmentation` (the CIFAR recipe for tf.data
+and for Keras layers), `arrays` (NumPy arrays), `batches` (TensorFlow-free
+batches), `pipeline` (tf.data).
 """
 
 from keras_chattn.data.arrays import load_cifar_arrays
 from keras_chattn.data.arrays import normalize
+from keras_chattn.data.augmentation import augmentation_layers
 from keras_chattn.data.batches import CifarBatches
-from keras_chattn.data.batches import augmentation_layers
 from keras_chattn.data.cifar_files import LAYOUTS
 from keras_chattn.data.cifar_files import CifarFileError
 from keras_chattn.data.locate import ENV_VAR
 from keras_chattn.data.locate import DataNotFoundError
 from keras_chattn.data.pipeline import cifar_dataset
-from keras_chattn.data.pipeline import tensorflow_available
+from keras_chattn.utils.environment import tensorflow_available
 
 __all__ = [
     "CifarBatches",

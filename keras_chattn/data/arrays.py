@@ -1,57 +1,11 @@
 """CIFAR as NumPy arrays, with no TensorFlow needed for the official files."""
 
-import numbers
-
 import numpy as np
 
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
-
-
-def check_name(name):
-    if name not in cifar_files.LAYOUTS:
-        raise ValueError(
-            f"name must be one of {sorted(cifar_files.LAYOUTS)}. "
-            f"Received: name={name!r}"
-        )
-    return cifar_files.LAYOUTS[name]
-
-
-def check_split(split):
-    if split not in cifar_files.SPLITS:
-        raise ValueError(
-            f"split must be one of {list(cifar_files.SPLITS)}. "
-            f"Received: split={split!r}"
-        )
-    return split
-
-
-def check_optional_positive_int(argument, value):
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < 1
-    ):
-        raise ValueError(
-            f"{argument} must be a positive integer or None. "
-            f"Received: {argument}={value!r}"
-        )
-    return int(value)
-
-
-def check_data_format(data_format):
-    if data_format is None:
-        import keras
-
-        return keras.config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "data_format must be 'channels_last', 'channels_first' or None. "
-            f"Received: data_format={data_format!r}"
-        )
-    return data_format
+from keras_chattn.data import tfds_source
+from keras_chattn.utils import validation
 
 
 def normalize(images, name="cifar10"):
@@ -67,16 +21,14 @@ def normalize(images, name="cifar10"):
     >>> normalize(images)[0, 0, 0].round(3)
     array([2.059, 2.126, 2.116], dtype=float32)
     """
-    layout = check_name(name)
+    layout = cifar_files.layout(name)
     mean = np.asarray(layout.mean, "float32")
     std = np.asarray(layout.std, "float32")
     return (np.asarray(images, "float32") / 255.0 - mean) / std
 
 
 def _tfds_arrays(layout, split, found):
-    from keras_chattn.data import pipeline
-
-    dataset = pipeline.tfds_examples(layout, split, found)
+    dataset = tfds_source.tfds_examples(layout, split, found)
     images, labels = [], []
     for image, label in dataset.batch(4096).as_numpy_iterator():
         images.append(image)
@@ -127,9 +79,9 @@ def load_cifar_arrays(
     >>> x.shape, x.dtype, y.dtype  # doctest: +SKIP
     ((8, 32, 32, 3), dtype('uint8'), dtype('int32'))
     """
-    layout = check_name(name)
-    check_split(split)
-    limit = check_optional_positive_int("limit", limit)
+    layout = cifar_files.layout(name)
+    cifar_files.check_split(split)
+    limit = validation.optional_positive_int("limit", limit)
     found = locate.find(layout, data_dir, source)
     if found.kind == "files":
         images, labels = cifar_files.read_split(found.path, layout, split)

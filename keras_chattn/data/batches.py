@@ -6,49 +6,9 @@ import keras
 import numpy as np
 
 from keras_chattn.data import arrays
-from keras_chattn.data import pipeline
-
-# A translation of up to 4 pixels with zero fill and nearest sampling moves
-# the image by a whole number of pixels in [-4, 4] and fills with black: the
-# same images as padding by 4 zeros and cropping 32x32 at random.
-SHIFT_FACTOR = pipeline.PAD / 32
-
-
-def augmentation_layers(seed=None):
-    """The CIFAR augmentation as Keras preprocessing layers (any backend).
-
-    A random shift of up to 4 pixels in each direction, filled with zeros,
-    then a random horizontal flip. Unlike `keras.layers.RandomCrop`, which
-    draws one window for the whole batch, every image gets its own shift.
-    Apply it to unnormalised pixel values (0 to 255) so that the fill is
-    black, as in the tf.data pipeline.
-
-    Example:
-
-    >>> import numpy as np
-    >>> from keras_chattn.data import augmentation_layers
-    >>> augment = augmentation_layers(seed=0)
-    >>> images = np.ones((2, 32, 32, 3), "float32")
-    >>> tuple(augment(images, training=True).shape)
-    (2, 32, 32, 3)
-    """
-    return keras.Sequential(
-        [
-            keras.layers.RandomTranslation(
-                SHIFT_FACTOR,
-                SHIFT_FACTOR,
-                fill_mode="constant",
-                interpolation="nearest",
-                fill_value=0.0,
-                seed=seed,
-                data_format="channels_last",
-            ),
-            keras.layers.RandomFlip(
-                "horizontal", seed=seed, data_format="channels_last"
-            ),
-        ],
-        name="cifar_augmentation",
-    )
+from keras_chattn.data import cifar_files
+from keras_chattn.data.augmentation import augmentation_layers
+from keras_chattn.utils import validation
 
 
 class CifarBatches(keras.utils.PyDataset):
@@ -111,13 +71,11 @@ class CifarBatches(keras.utils.PyDataset):
             )
         self.images = images
         self.labels = labels.astype("int32")
-        self.batch_size = arrays.check_optional_positive_int(
-            "batch_size", batch_size
-        )
-        self.augment = pipeline._check_bool("augment", augment)
-        self.shuffle = pipeline._check_bool("shuffle", shuffle)
-        self.name = arrays.check_name(name).name
-        self.data_format = arrays.check_data_format(data_format)
+        self.batch_size = validation.positive_int("batch_size", batch_size)
+        self.augment = validation.boolean("augment", augment)
+        self.shuffle = validation.boolean("shuffle", shuffle)
+        self.name = cifar_files.layout(name).name
+        self.data_format = validation.data_format(data_format)
         self._rng = np.random.default_rng(seed)
         self._augmenter = augmentation_layers(seed) if augment else None
         self._order = np.arange(len(self.labels))

@@ -21,6 +21,8 @@ import warnings
 
 import numpy as np
 
+from keras_chattn.utils import validation
+
 IMAGE_SHAPE = (32, 32, 3)
 PIXELS = 32 * 32 * 3
 
@@ -75,6 +77,16 @@ LAYOUTS = {
     ),
 }
 SPLITS = ("train", "test")
+
+
+def layout(name):
+    """The `CifarLayout` of "cifar10" or "cifar100", or a ValueError."""
+    return LAYOUTS[validation.choice("name", name, LAYOUTS, ordered=True)]
+
+
+def check_split(split):
+    """`split` if it is "train" or "test", or a ValueError."""
+    return validation.choice("split", split, SPLITS, ordered=True)
 
 
 class CifarFileError(ValueError):

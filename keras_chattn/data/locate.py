@@ -14,13 +14,13 @@ Nothing here imports TensorFlow.
 import dataclasses
 import os
 import pathlib
-import socket
 
 from keras_chattn.data import cifar_files
+from keras_chattn.utils.environment import keras_home
+from keras_chattn.utils.environment import reachable
 
 ENV_VAR = "KERAS_CHATTN_DATA_DIR"
 SOURCES = ("auto", "tfds", "files")
-CONNECT_TIMEOUT_SECONDS = 3.0
 DOWNLOAD_HOSTS = {
     "files": ("www.cs.toronto.edu", 443),
     # tensorflow-datasets downloads CIFAR from the same host; its metadata
@@ -42,10 +42,7 @@ class Found:
 
 
 def keras_datasets_dir():
-    home = os.environ.get("KERAS_HOME") or os.path.join(
-        os.path.expanduser("~"), ".keras"
-    )
-    return pathlib.Path(home) / "datasets"
+    return keras_home() / "datasets"
 
 
 def tfds_default_dir():
@@ -76,14 +73,6 @@ def prepared_tfds(directory, layout):
     """True when `directory` holds a prepared tfds copy of the dataset."""
     root = pathlib.Path(directory) / layout.name
     return root.is_dir() and any(root.glob("*/dataset_info.json"))
-
-
-def reachable(host, timeout=CONNECT_TIMEOUT_SECONDS):
-    try:
-        with socket.create_connection(host, timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _check_data_dir(data_dir):

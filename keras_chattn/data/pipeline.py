@@ -1,76 +1,21 @@
 """tf.data input pipelines for CIFAR-10 and CIFAR-100.
 
-The only module of the package that needs TensorFlow (imported when a
-pipeline is built, so `import keras_chattn` works without it).
+The only module of the package that builds TensorFlow graphs (TensorFlow is
+imported when a pipeline is built, so `import keras_chattn` works without
+it).
 
-Training augmentation is the standard CIFAR recipe (He et al., 2016): pad
-each image with 4 zero pixels on every side, crop a random 32x32 window, flip
-horizontally with probability 1/2. Random numbers come from stateless ops
+Training augmentation is the standard CIFAR recipe
+(`keras_chattn.data.augmentation`). Random numbers come from stateless ops
 seeded per image from a `tf.data.Dataset.random` stream, so a pipeline built
 twice with the same `seed` yields the same batches, epoch after epoch.
 """
 
-from keras_chattn.data import arrays
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
-
-PAD = 4
-
-
-def tensorflow_available():
-    """True when TensorFlow can be imported (it is, when it can)."""
-    try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def import_tensorflow():
-    try:
-        import tensorflow as tf
-    except ImportError:
-        raise ImportError(
-            "keras_chattn.data.cifar_dataset builds a tf.data pipeline and "
-            "needs TensorFlow (`pip install tensorflow`). Without it, use "
-            "keras_chattn.data.load_cifar_arrays with "
-            "keras_chattn.data.CifarBatches, which run on every backend."
-        ) from None
-    return tf
-
-
-def import_tfds():
-    try:
-        import tensorflow_datasets as tfds
-    except ImportError:
-        raise ImportError(
-            "Reading CIFAR through tensorflow-datasets needs it installed: "
-            "pip install 'keras_chattn[data]'. Or pass source='files' with "
-            "data_dir pointing at the official CIFAR files."
-        ) from None
-    return tfds
-
-
-def tfds_examples(layout, split, found):
-    """(uint8 image, label) examples of a tfds data dir, in file order."""
-    tfds = import_tfds()
-    builder = tfds.builder(layout.name, data_dir=str(found.path))
-    if not builder.is_prepared():
-        builder.download_and_prepare()
-    return builder.as_dataset(
-        split=split, as_supervised=True, shuffle_files=False
-    )
-
-
-def _augment(tf, image, seed):
-    seeds = tf.random.experimental.stateless_split(
-        tf.stack([seed, tf.constant(0, tf.int64)]), num=2
-    )
-    padded = tf.pad(image, [[PAD, PAD], [PAD, PAD], [0, 0]])
-    image = tf.image.stateless_random_crop(
-        padded, size=cifar_files.IMAGE_SHAPE, seed=seeds[0]
-    )
-    return tf.image.stateless_random_flip_left_right(image, seed=seeds[1])
+from keras_chattn.data.augmentation import tf_augment
+from keras_chattn.data.tfds_source import tfds_examples
+from keras_chattn.utils import validation
+from keras_chattn.utils.environment import import_tensorflow
 
 
 def cifar_dataset(
@@ -142,24 +87,17 @@ def cifar_dataset(
     >>> images.shape, labels.shape  # doctest: +SKIP
     (TensorShape([32, 32, 32, 3]), TensorShape([32]))
     """
-    layout = arrays.check_name(name)
-    arrays.check_split(split)
-    batch_size = arrays.check_optional_positive_int("batch_size", batch_size)
-    if batch_size is None:
-        raise ValueError(
-            "batch_size must be a positive integer. Received: batch_size=None"
-        )
-    limit = arrays.check_optional_positive_int("limit", limit)
+    layout = cifar_files.layout(name)
+    cifar_files.check_split(split)
+    batch_size = validation.positive_int("batch_size", batch_size)
+    limit = validation.optional_positive_int("limit", limit)
     seed = _check_seed(seed)
-    data_format = arrays.check_data_format(data_format)
+    data_format = validation.data_format(data_format)
     augment = _flag("augment", augment, split)
     shuffle = _flag("shuffle", shuffle, split)
-    for argument, value in (
-        ("cache", cache),
-        ("drop_remainder", drop_remainder),
-    ):
-        _check_bool(argument, value)
-    tf = import_tensorflow()
+    validation.boolean("cache", cache)
+    validation.boolean("drop_remainder", drop_remainder)
+    tf = import_tensorflow("keras_chattn.data.cifar_dataset")
     found = locate.find(layout, data_dir, source)
     if found.kind == "files":
         images, labels = cifar_files.read_split(found.path, layout, split)
@@ -196,7 +134,7 @@ def cifar_dataset(
         )
         dataset = tf.data.Dataset.zip((dataset, randoms)).map(
             lambda example, random: finish(
-                _augment(tf, example[0], random), example[1]
+                tf_augment(tf, example[0], random), example[1]
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
@@ -207,18 +145,9 @@ def cifar_dataset(
 
 
 def _flag(argument, value, split):
-    if value is None:
-        return split == "train"
-    return _check_bool(argument, value)
-
-
-def _check_bool(argument, value):
-    if not isinstance(value, bool):
-        raise ValueError(
-            f"{argument} must be True, False or (where allowed) None. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
+    """`value`, or for None its default: True for "train" only."""
+    value = validation.optional_boolean(argument, value)
+    return split == "train" if value is None else value
 
 
 def _check_seed(seed):

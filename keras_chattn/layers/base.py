@@ -12,35 +12,10 @@ gate turns the sum into one weight per channel.
 import keras
 from keras import ops
 
-from keras_chattn.layers import validation
+from keras_chattn.utils import layout
+from keras_chattn.utils import validation
 
 POOL_TYPES = ("avg", "max", "lse", "lp")
-
-
-_SERIALIZERS = {
-    "activation": keras.activations.serialize,
-    "gate": keras.activations.serialize,
-    "output_activation": keras.activations.serialize,
-    "kernel_initializer": keras.initializers.serialize,
-    "kernel_regularizer": keras.regularizers.serialize,
-}
-
-
-def config_entries(layer, names):
-    """`{name: getattr(layer, name)}` as JSON-ready config values.
-
-    Activations, initializers and regularizers are serialised; tuples become
-    lists (as they come back from a saved config).
-    """
-    entries = {}
-    for name in names:
-        value = getattr(layer, name)
-        if name in _SERIALIZERS:
-            value = _SERIALIZERS[name](value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        entries[name] = value
-    return entries
 
 
 def clone_initializer(initializer):
@@ -102,14 +77,14 @@ class AttentionLayer(keras.layers.Layer):
 
     @property
     def channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
+        return layout.channel_axis(self.data_format)
 
     @property
     def spatial_axes(self):
-        return (1, 2) if self.data_format == "channels_last" else (2, 3)
+        return layout.spatial_axes(self.data_format)
 
     @property
-    def layout(self):
+    def axes_description(self):
         if self.data_format == "channels_last":
             return "(batch, height, width, channels)"
         return "(batch, channels, height, width)"
@@ -119,7 +94,8 @@ class AttentionLayer(keras.layers.Layer):
         input_shape = tuple(input_shape)
         if len(input_shape) != 4:
             raise ValueError(
-                f"{type(self).__name__} expects a 4-D input {self.layout} for "
+                f"{type(self).__name__} expects a 4-D input "
+                f"{self.axes_description} for "
                 f"data_format={self.data_format!r}. "
                 f"Received: input_shape={input_shape}"
             )
@@ -136,7 +112,8 @@ class AttentionLayer(keras.layers.Layer):
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} needs a known channel dimension "
-                f"(axis {self.channel_axis % 4} of {self.layout}) {reason}. "
+                f"(axis {self.channel_axis % 4} of {self.axes_description}) "
+                f"{reason}. "
                 f"Received: input_shape={input_shape}"
             )
         self.input_spec = keras.layers.InputSpec(
@@ -146,9 +123,7 @@ class AttentionLayer(keras.layers.Layer):
 
     def with_channels(self, input_shape, channels):
         """`input_shape` with its channel dimension replaced."""
-        shape = list(input_shape)
-        shape[self.channel_axis] = channels
-        return tuple(shape)
+        return layout.with_channels(input_shape, channels, self.data_format)
 
     def broadcast_over_space(self, channel_weights):
         """(batch, C) -> a shape that multiplies the (batch, ...) input."""
@@ -169,7 +144,7 @@ class AttentionLayer(keras.layers.Layer):
 
     def spatial_extent(self, input_shape):
         """(height, width) of a 4-D shape in this layer's data format."""
-        return tuple(input_shape[axis] for axis in self.spatial_axes)
+        return layout.spatial_extent(input_shape, self.data_format)
 
     def macs(self, input_shape):
         """Multiply-accumulates of one call, per example, or None if unknown.
@@ -187,9 +162,48 @@ class AttentionLayer(keras.layers.Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        return config
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+def set_excitation_arguments(
+    layer,
+    reduction,
+    use_bias,
+    min_units,
+    activation,
+    gate,
+    kernel_initializer,
+    kernel_regularizer,
+):
+    """Checks the channel MLP's arguments and keeps them on `layer`.
+
+    Shared by `ChannelExcitation` (SE, ChannelAttention) and CBAM, which
+    takes the same arguments for its channel half.
+    """
+    layer.reduction = validation.positive_int("reduction", reduction)
+    layer.use_bias = validation.boolean("use_bias", use_bias)
+    layer.min_units = validation.positive_int("min_units", min_units)
+    layer.activation = validation.activation("activation", activation)
+    layer.gate = validation.activation("gate", gate)
+    layer.kernel_initializer = keras.initializers.get(kernel_initializer)
+    layer.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+
+def excitation_config(layer):
+    """The config entries of the arguments `set_excitation_arguments` kept."""
+    return {
+        "reduction": layer.reduction,
+        "use_bias": layer.use_bias,
+        "min_units": layer.min_units,
+        "activation": keras.activations.serialize(layer.activation),
+        "gate": keras.activations.serialize(layer.gate),
+        "kernel_initializer": keras.initializers.serialize(
+            layer.kernel_initializer
+        ),
+        "kernel_regularizer": keras.regularizers.serialize(
+            layer.kernel_regularizer
+        ),
+    }
 
 
 class ChannelExcitation(AttentionLayer):
@@ -214,13 +228,16 @@ class ChannelExcitation(AttentionLayer):
         **kwargs,
     ):
         super().__init__(data_format=data_format, **kwargs)
-        self.reduction = validation.positive_int("reduction", reduction)
-        self.use_bias = validation.boolean("use_bias", use_bias)
-        self.min_units = validation.positive_int("min_units", min_units)
-        self.activation = validation.activation("activation", activation)
-        self.gate = validation.activation("gate", gate)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        set_excitation_arguments(
+            self,
+            reduction,
+            use_bias,
+            min_units,
+            activation,
+            gate,
+            kernel_initializer,
+            kernel_regularizer,
+        )
 
     def bottleneck_units(self, channels):
         """max(channels // reduction, min_units), refusing an expansion."""
@@ -287,19 +304,4 @@ class ChannelExcitation(AttentionLayer):
         return inputs * self.broadcast_over_space(weights)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "reduction",
-                    "use_bias",
-                    "min_units",
-                    "activation",
-                    "gate",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                ),
-            )
-        )
-        return config
+        return {**super().get_config(), **excitation_config(self)}

@@ -9,10 +9,9 @@ read, not copied).
 import keras
 from keras import ops
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import config_entries
+from keras_chattn.utils import validation
 
 
 class _PooledBatchNormalization(keras.layers.BatchNormalization):
@@ -236,18 +235,16 @@ class BridgeAttention(AttentionLayer):
         return total + units * out_channels + height * width * out_channels
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "reduction",
-                    "use_bias",
-                    "activation",
-                    "gate",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                ),
-            )
-        )
-        return config
+        return {
+            **super().get_config(),
+            "reduction": self.reduction,
+            "use_bias": self.use_bias,
+            "activation": keras.activations.serialize(self.activation),
+            "gate": keras.activations.serialize(self.gate),
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
+        }

@@ -7,11 +7,13 @@ Jongchan/attention-module (`MODELS/cbam.py`).
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import config_entries
+from keras_chattn.layers.base import excitation_config
+from keras_chattn.layers.base import set_excitation_arguments
 from keras_chattn.layers.channel_attention import ChannelAttention
+from keras_chattn.layers.channel_attention import check_pool_types
 from keras_chattn.layers.spatial_attention import SpatialAttention
+from keras_chattn.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -22,7 +24,8 @@ class CBAM(AttentionLayer):
         F'' = M_s(F') * F'     (`SpatialAttention`: [max; mean] -> conv -> BN)
 
     The two halves are sublayers named `channel_attention` and
-    `spatial_attention`, so their weights can be inspected or frozen
+    `spatial_attention` (created at build, as every composite block here
+    creates its sublayers), so their weights can be inspected or frozen
     separately. Placed in a residual block, CBAM goes on the residual branch
     after the last BatchNorm and before the addition (Fig. 3 of the paper).
 
@@ -105,48 +108,58 @@ class CBAM(AttentionLayer):
         **kwargs,
     ):
         super().__init__(data_format=data_format, **kwargs)
-        self.use_spatial = validation.boolean("use_spatial", use_spatial)
+        set_excitation_arguments(
+            self,
+            reduction,
+            use_bias,
+            min_units,
+            activation,
+            gate,
+            kernel_initializer,
+            kernel_regularizer,
+        )
         self.spatial_kernel_size = validation.odd_positive_int(
             "spatial_kernel_size", spatial_kernel_size
         )
+        self.pool_types = check_pool_types(pool_types)
+        self.use_spatial = validation.boolean("use_spatial", use_spatial)
         self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
-        # The halves check their own arguments and own the canonical values.
-        self.channel_attention = ChannelAttention(
-            reduction=reduction,
-            pool_types=pool_types,
-            use_bias=use_bias,
-            min_units=min_units,
-            activation=activation,
-            gate=gate,
-            kernel_initializer=kernel_initializer,
-            kernel_regularizer=kernel_regularizer,
+        self.channel_attention = None
+        self.spatial_attention = None
+
+    def _halves(self):
+        """New (unbuilt) channel and spatial halves with this CBAM's settings;
+        the spatial half is None with `use_spatial=False`."""
+        channel = ChannelAttention(
+            reduction=self.reduction,
+            pool_types=self.pool_types,
+            use_bias=self.use_bias,
+            min_units=self.min_units,
+            activation=self.activation,
+            gate=self.gate,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
             data_format=self.data_format,
             dtype=self.dtype_policy,
             name="channel_attention",
         )
-        self.spatial_attention = None
-        if self.use_spatial:
-            self.spatial_attention = SpatialAttention(
-                kernel_size=self.spatial_kernel_size,
-                use_batchnorm=self.use_batchnorm,
-                gate=gate,
-                kernel_initializer=kernel_initializer,
-                kernel_regularizer=kernel_regularizer,
-                data_format=self.data_format,
-                dtype=self.dtype_policy,
-                name="spatial_attention",
-            )
-        self.reduction = self.channel_attention.reduction
-        self.pool_types = self.channel_attention.pool_types
-        self.use_bias = self.channel_attention.use_bias
-        self.min_units = self.channel_attention.min_units
-        self.activation = self.channel_attention.activation
-        self.gate = self.channel_attention.gate
-        self.kernel_initializer = self.channel_attention.kernel_initializer
-        self.kernel_regularizer = self.channel_attention.kernel_regularizer
+        if not self.use_spatial:
+            return channel, None
+        spatial = SpatialAttention(
+            kernel_size=self.spatial_kernel_size,
+            use_batchnorm=self.use_batchnorm,
+            gate=self.gate,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+            data_format=self.data_format,
+            dtype=self.dtype_policy,
+            name="spatial_attention",
+        )
+        return channel, spatial
 
     def build(self, input_shape):
         self.input_channels(input_shape)
+        self.channel_attention, self.spatial_attention = self._halves()
         self.channel_attention.build(input_shape)
         if self.use_spatial:
             self.spatial_attention.build(input_shape)
@@ -158,29 +171,18 @@ class CBAM(AttentionLayer):
         return outputs
 
     def macs(self, input_shape):
-        channel = self.channel_attention.macs(input_shape)
-        if not self.use_spatial or channel is None:
+        channel_half, spatial_half = self._halves()
+        channel = channel_half.macs(input_shape)
+        if spatial_half is None or channel is None:
             return channel
-        return channel + self.spatial_attention.macs(input_shape)
+        return channel + spatial_half.macs(input_shape)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "reduction",
-                    "spatial_kernel_size",
-                    "pool_types",
-                    "use_spatial",
-                    "use_bias",
-                    "min_units",
-                    "activation",
-                    "gate",
-                    "use_batchnorm",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                ),
-            )
-        )
-        return config
+        return {
+            **super().get_config(),
+            **excitation_config(self),
+            "spatial_kernel_size": self.spatial_kernel_size,
+            "pool_types": list(self.pool_types),
+            "use_spatial": self.use_spatial,
+            "use_batchnorm": self.use_batchnorm,
+        }

@@ -10,7 +10,8 @@ from keras_chattn.layers.base import POOL_TYPES
 from keras_chattn.layers.base import ChannelExcitation
 
 
-def _check_pool_types(pool_types):
+def check_pool_types(pool_types):
+    """`pool_types` as a tuple of distinct names from POOL_TYPES, or raises."""
     if isinstance(pool_types, str) or not isinstance(pool_types, (list, tuple)):
         raise ValueError(
             "pool_types must be a non-empty list or tuple of pool names from "
@@ -93,9 +94,7 @@ class ChannelAttention(ChannelExcitation):
 
     def __init__(self, reduction=16, pool_types=("avg", "max"), **kwargs):
         super().__init__(reduction=reduction, **kwargs)
-        self.pool_types = _check_pool_types(pool_types)
+        self.pool_types = check_pool_types(pool_types)
 
     def get_config(self):
-        config = super().get_config()
-        config["pool_types"] = list(self.pool_types)
-        return config
+        return {**super().get_config(), "pool_types": list(self.pool_types)}

@@ -9,12 +9,11 @@ import keras
 from keras import ops
 
 from keras_chattn.layers import maps
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import clone_initializer
-from keras_chattn.layers.base import config_entries
 from keras_chattn.layers.excitation_maps import EMPS
+from keras_chattn.utils import validation
 
 VARIANTS = (
     "reduced",
@@ -287,19 +286,17 @@ class ContextualConv(AttentionLayer):
         return coefficient_macs + 2 * height * width * channels
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "variant",
-                    "emp",
-                    "context_size",
-                    "ch_units",
-                    "activation",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                ),
-            )
-        )
-        return config
+        return {
+            **super().get_config(),
+            "variant": self.variant,
+            "emp": self.emp,
+            "context_size": self.context_size,
+            "ch_units": list(self.ch_units),
+            "activation": keras.activations.serialize(self.activation),
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
+        }

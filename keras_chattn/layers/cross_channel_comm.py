@@ -10,10 +10,10 @@ import keras
 from keras import ops
 
 from keras_chattn.layers import maps
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import config_entries
+from keras_chattn.utils import layout
+from keras_chattn.utils import validation
 
 # Added to the self-affinity when a channel must not message itself; finite,
 # so that a single channel gives a defined (then zeroed) softmax.
@@ -180,11 +180,9 @@ class CrossChannelComm(AttentionLayer):
         sizes differ between its versions; see docs/layers.md); the CIFAR
         ResNets get 16, 16 and 8, near the reference's 16x16.
         """
-        axes = (1, 2) if data_format == "channels_last" else (2, 3)
         cap = 14 if scale == "imagenet" else None
         size = []
-        for axis in axes:
-            extent = input_shape[axis]
+        for extent in layout.spatial_extent(input_shape, data_format):
             if extent is None:
                 working = cap or 8
             else:
@@ -323,22 +321,23 @@ class CrossChannelComm(AttentionLayer):
         return total
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "spatial_size",
-                    "reduction",
-                    "include_self",
-                    "softmax_group_size",
-                    "communication",
-                    "encoder_decoder",
-                    "activation",
-                    "output_activation",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                ),
-            )
-        )
-        return config
+        spatial_size = self.spatial_size and list(self.spatial_size)
+        return {
+            **super().get_config(),
+            "spatial_size": spatial_size,
+            "reduction": self.reduction,
+            "include_self": self.include_self,
+            "softmax_group_size": self.softmax_group_size,
+            "communication": self.communication,
+            "encoder_decoder": self.encoder_decoder,
+            "activation": keras.activations.serialize(self.activation),
+            "output_activation": keras.activations.serialize(
+                self.output_activation
+            ),
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
+        }

@@ -10,9 +10,8 @@ classifier.
 import keras
 from keras import ops
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import config_entries
+from keras_chattn.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -126,17 +125,15 @@ class CrossLayerPooling(keras.layers.Layer):
         return total + width * self.output_units(shapes)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "units",
-                    "use_bias",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                    "data_format",
-                ),
-            )
-        )
-        return config
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "data_format": self.data_format,
+        }

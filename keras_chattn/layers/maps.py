@@ -6,9 +6,7 @@ CC-block). `keras.ops` only; sizes may be unknown until run time.
 
 from keras import ops
 
-
-def spatial_axes(data_format):
-    return (1, 2) if data_format == "channels_last" else (2, 3)
+from keras_chattn.utils.layout import spatial_axes
 
 
 def resize_nearest(x, size, axes):

@@ -7,10 +7,9 @@ Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 3.
 import keras
 from keras import ops
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import clone_initializer
-from keras_chattn.layers.base import config_entries
+from keras_chattn.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -161,19 +160,17 @@ class SpatialAttention(AttentionLayer):
         return descriptor + conv + positions * channels
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            config_entries(
-                self,
-                (
-                    "kernel_size",
-                    "use_batchnorm",
-                    "gate",
-                    "kernel_initializer",
-                    "kernel_regularizer",
-                    "batchnorm_momentum",
-                    "batchnorm_epsilon",
-                ),
-            )
-        )
-        return config
+        return {
+            **super().get_config(),
+            "kernel_size": self.kernel_size,
+            "use_batchnorm": self.use_batchnorm,
+            "gate": keras.activations.serialize(self.gate),
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
+        }

@@ -12,11 +12,11 @@ for the network-level bridge head (`head="bridge"`).
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.registry import get_attention
 from keras_chattn.models import common
 from keras_chattn.models.shortcut import ChannelPadShortcut
+from keras_chattn.utils import validation
 
 SHORTCUTS = ("identity", "conv", "pad")
 

@@ -12,9 +12,9 @@ code the C3 and CBAM CIFAR experiments build on
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.models import blocks
 from keras_chattn.models import common
+from keras_chattn.utils import validation
 
 SHORTCUTS = ("A", "B")
 

@@ -13,10 +13,10 @@ import socket
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
+from keras_chattn.utils import validation
 
 # Where keras.applications downloads its ImageNet weights from; a builder
 # checks it can reach it before starting a download, so that offline use

@@ -7,9 +7,9 @@ Recognition", CVPR 2016. Layer names and weight shapes follow
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.models import blocks
 from keras_chattn.models import common
+from keras_chattn.utils import validation
 
 STEMS = ("imagenet", "cifar")
 

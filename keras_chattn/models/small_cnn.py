@@ -10,9 +10,9 @@ on the flattened last map; the attention block after every Conv2D.
 
 import keras
 
-from keras_chattn.layers import validation
 from keras_chattn.models import common
 from keras_chattn.models.vgg import apply_plain_stage
+from keras_chattn.utils import validation
 
 # dataset: (input shape, classes, stages, convs per stage, pool, growth)
 _CONFIGS = {

@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from keras_chattn.layers import validation
+from keras_chattn.utils import validation
 
 STRATEGIES = ("none", "mirrored", "multiworker")
 

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_chattn.layers import validation
+from keras_chattn.utils import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")

@@ -5,11 +5,11 @@ import pathlib
 
 import keras
 
-from keras_chattn.data import tensorflow_available
-from keras_chattn.layers import validation
 from keras_chattn.training import callbacks as recipe_callbacks
 from keras_chattn.training.losses import SparseSmoothedCrossentropy
 from keras_chattn.training.schedule import WarmupSchedule
+from keras_chattn.utils import validation
+from keras_chattn.utils.environment import tensorflow_available
 
 BEST_MODEL = "best_model.keras"
 HISTORY = "history.csv"

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from keras_chattn.layers import validation
+from keras_chattn.utils import validation
 
 DECAYS = ("cosine", "step")
 

@@ -78,11 +78,14 @@ def test_is_channel_then_spatial_attention():
 
 def test_halves_are_the_public_layers():
     layer = CBAM(reduction=8, pool_types=("max",), spatial_kernel_size=5)
+    layer.build((None, 8, 8, 16))  # composite blocks create them at build
     assert isinstance(layer.channel_attention, ChannelAttention)
     assert isinstance(layer.spatial_attention, SpatialAttention)
     assert layer.channel_attention.pool_types == ("max",)
     assert layer.spatial_attention.kernel_size == 5
-    assert CBAM(use_spatial=False).spatial_attention is None
+    channel_only = CBAM(use_spatial=False)
+    channel_only.build((None, 8, 8, 16))
+    assert channel_only.spatial_attention is None
 
 
 def test_sequential_and_model_add():

@@ -1,8 +1,9 @@
-"""Argument checks shared by the attention layers.
+"""Argument checks shared by the whole package.
 
 Every check raises a `ValueError` that names the argument, says what was
 expected and repeats the value received, so a user never has to read a
-backend traceback to find a typo in a constructor call.
+backend traceback to find a typo in a call. Layers, builders, data
+pipelines, the training recipe and the tuner all check with these.
 """
 
 import numbers
@@ -28,6 +29,22 @@ def positive_int(name, value):
     return int(value)
 
 
+def optional_positive_int(name, value):
+    """None, or `value` as a Python int >= 1 (booleans refused)."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 1
+    ):
+        raise ValueError(
+            f"{name} must be a positive integer or None. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
 def odd_positive_int(name, value):
     """Returns `value` as an int, or raises if it is not odd and >= 1."""
     value = positive_int(name, value)
@@ -49,12 +66,25 @@ def boolean(name, value):
     return value
 
 
-def choice(name, value, choices):
-    """Returns `value` if it is one of `choices`, or raises listing them."""
-    if not isinstance(value, str) or value not in choices:
+def optional_boolean(name, value):
+    """Returns `value` if it is a bool or None, or raises."""
+    if value is not None and not isinstance(value, bool):
         raise ValueError(
-            f"{name} must be one of {sorted(choices)}. "
-            f"Received: {name}={value!r}"
+            f"{name} must be True, False or None. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    return value
+
+
+def choice(name, value, choices, ordered=False):
+    """Returns `value` if it is one of `choices`, or raises listing them.
+
+    The choices are listed sorted, or in their own order with `ordered`.
+    """
+    if not isinstance(value, str) or value not in choices:
+        listed = list(choices) if ordered else sorted(choices)
+        raise ValueError(
+            f"{name} must be one of {listed}. Received: {name}={value!r}"
         )
     return value
 
