@@ -27,7 +27,7 @@ import numpy as np
 import keras_chattn
 from keras_chattn.layers import ContextualConv
 from keras_chattn.layers.excitation_maps import EMPS
-from keras_chattn.models.common import copy_weights_by_name
+from keras_chattn.models import copy_weights_by_name
 
 EMP_NAMES = ("bilinear", "gaussian", "sine")
 

@@ -9,26 +9,33 @@ adds per image from `keras_chattn.models.summary_table`.
 """
 
 import argparse
+import functools
 import math
 
 import keras_chattn
 from keras_chattn import models
 
+# --conv-bias applies to the ImageNet ResNets only; the others keep their own
+# default, which is what their papers count (VGG and the small CNNs with
+# biases, the CIFAR ResNets without).
 BUILDERS = {
-    "ResNet-18": lambda **kw: models.ResNet18(**kw),
-    "ResNet-34": lambda **kw: models.ResNet34(**kw),
-    "ResNet-50": lambda **kw: models.ResNet50(**kw),
-    "ResNet-101": lambda **kw: models.ResNet101(**kw),
-    "ResNet-152": lambda **kw: models.ResNet152(**kw),
-    "VGG-16": lambda conv_bias, **kw: models.VGG16(**kw),
-    "VGG-19": lambda conv_bias, **kw: models.VGG19(**kw),
-    "CIFAR ResNet-20": lambda conv_bias, **kw: models.cifar_resnet(20, **kw),
-    "CIFAR ResNet-56": lambda conv_bias, **kw: models.cifar_resnet(56, **kw),
-    "CIFAR ResNet-110": lambda conv_bias, **kw: models.cifar_resnet(110, **kw),
-    "small_cnn cifar100/32": lambda conv_bias, **kw: models.small_cnn(
-        "cifar100", 32, **kw
+    "ResNet-18": models.ResNet18,
+    "ResNet-34": models.ResNet34,
+    "ResNet-50": models.ResNet50,
+    "ResNet-101": models.ResNet101,
+    "ResNet-152": models.ResNet152,
+    "VGG-16": models.VGG16,
+    "VGG-19": models.VGG19,
+    "CIFAR ResNet-20": models.CifarResNet20,
+    "CIFAR ResNet-56": models.CifarResNet56,
+    "CIFAR ResNet-110": models.CifarResNet110,
+    "small_cnn cifar100/32": functools.partial(
+        models.small_cnn, "cifar100", 32
     ),
 }
+TAKES_CONV_BIAS = tuple(
+    label for label in BUILDERS if label.startswith("ResNet")
+)
 
 
 def trainable(model):
@@ -46,7 +53,10 @@ def main():
     for label, build in BUILDERS.items():
         cells = []
         for block in blocks:
-            model = build(conv_bias=args.conv_bias, attention=block)
+            kwargs = {}
+            if label in TAKES_CONV_BIAS:
+                kwargs["conv_bias"] = args.conv_bias
+            model = build(attention=block, **kwargs)
             cell = f"{trainable(model):,}"
             if args.macs:
                 macs = models.summary_table(model, print_fn=None)[-1]["macs"]

@@ -22,7 +22,6 @@ first (Keras imports only its own packages when it loads a .keras file).
 
 import argparse
 import datetime
-import inspect
 import json
 import math
 import pathlib
@@ -257,8 +256,7 @@ def count_images(dataset):
 def build(args, classes, steps_per_epoch, output_dir):
     keyword = {"input_shape": (32, 32, 3), "classes": classes}
     keyword["attention"] = None if args.attention == "none" else args.attention
-    builder = keras_chattn.models.get_model_builder(args.model)
-    accepted = inspect.signature(builder).parameters
+    accepted = keras_chattn.models.builder_arguments(args.model)
     for name in ("stem", *BUILDER_FLAGS):
         if name in accepted:
             keyword[name] = getattr(args, name)

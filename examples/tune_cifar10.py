@@ -30,7 +30,6 @@ The chief hands out trials and records results; workers train.
 import argparse
 import datetime
 import json
-import os
 import sys
 
 import keras
@@ -112,7 +111,7 @@ def main(argv=None, callbacks=()):
         )
     except FileExistsError as error:
         raise SystemExit(str(error)) from None
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+    if not results.is_chief:
         return results  # a worker: the chief writes the results
     tuning.write_results(results, args.directory)
     print()

@@ -1,4 +1,16 @@
-"""Attention layers: one public block per module, plus the registry."""
+"""Attention layers: one public block per module, plus the registry.
+
+- `base`: `AttentionLayer` (shape checks, axes, config, placement
+  declaration) and `ChannelExcitation` (the SE-style channel MLP);
+- one module per block: `squeeze_excite`, `channel_attention`,
+  `spatial_attention`, `cbam`, `cross_channel_comm`, `contextual_conv`,
+  `bridge_attention`, and `cross_layer_pooling` (the bridge head);
+- `excitation_maps`: the CC-block's excitation map producers;
+- `maps`: per-channel reshaping and nearest resizing for C3 and CC;
+- `registry`: `ATTENTION_LAYERS`, `get_attention`, `create_attention`.
+
+Layers import only each other and `keras_chattn.utils`.
+"""
 
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.bridge_attention import BridgeAttention

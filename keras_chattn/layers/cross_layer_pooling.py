@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import built_dense
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
 
@@ -71,7 +72,7 @@ class CrossLayerPooling(keras.layers.Layer):
         self.data_format = validation.data_format(data_format)
 
     def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
+        return layout.channel_axis(self.data_format)
 
     def _shapes(self, input_shape):
         shapes = input_shape if isinstance(input_shape, (list, tuple)) else []
@@ -103,7 +104,7 @@ class CrossLayerPooling(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        axes = layout.spatial_axes(self.data_format)
         pooled = [ops.mean(x, axis=axes) for x in inputs]
         return self.linear(ops.concatenate(pooled, axis=-1))
 
@@ -113,14 +114,12 @@ class CrossLayerPooling(keras.layers.Layer):
 
     def macs(self, input_shape):
         shapes = self._shapes(input_shape)
-        axes = (1, 2) if self.data_format == "channels_last" else (2, 3)
         total = 0
         for shape in shapes:
-            if None in (shape[axes[0]], shape[axes[1]]):
+            height, width = layout.spatial_extent(shape, self.data_format)
+            if None in (height, width):
                 return None
-            total += (
-                shape[axes[0]] * shape[axes[1]] * shape[self._channel_axis()]
-            )
+            total += height * width * shape[self._channel_axis()]
         width = sum(s[self._channel_axis()] for s in shapes)
         return total + width * self.output_units(shapes)
 

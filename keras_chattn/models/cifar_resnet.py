@@ -12,8 +12,12 @@ code the C3 and CBAM CIFAR experiments build on
 
 import keras
 
-from keras_chattn.models import blocks
-from keras_chattn.models import common
+from keras_chattn.models import heads
+from keras_chattn.models import inputs as model_inputs
+from keras_chattn.models import placement
+from keras_chattn.models import weights as model_weights
+from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.residual_blocks import apply_basic_block
 from keras_chattn.utils import validation
 
 SHORTCUTS = ("A", "B")
@@ -99,91 +103,263 @@ def cifar_resnet(
             f"110, ...). Received: depth={depth!r}"
         )
     validation.choice("shortcut", shortcut, SHORTCUTS)
-    validation.boolean("conv_bias", conv_bias)
-    bn = {
-        "momentum": validation.number_in_range(
-            "batchnorm_momentum", batchnorm_momentum, 0.0, 1.0
-        ),
-        "epsilon": validation.number_in_range(
-            "batchnorm_epsilon", batchnorm_epsilon, 0.0, None
-        ),
-        "kernel_initializer": validation.initializer(
-            "kernel_initializer", kernel_initializer
-        ),
-    }
-    name = name or f"cifar_resnet{depth}"
-    common.check_common_arguments(
-        weights, include_top, classes, pooling, name, has_imagenet=False
+    conv_style = ConvStyle.checked(
+        conv_bias=conv_bias,
+        kernel_initializer=kernel_initializer,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
     )
-    common.check_head(head, include_top, pooling)
-    inputs = common.model_input(
+    name = name or f"cifar_resnet{depth}"
+    model_weights.check_weights(weights, name, False, include_top, classes)
+    top = heads.Top.checked(
+        include_top, pooling, classes, classifier_activation, head
+    )
+    inputs = model_inputs.model_input(
         input_tensor, input_shape, (32, 32, 3), min_size=4, model_name=name
     )
-    factories = common.stage_attention(attention, 3)
-
-    x = keras.layers.Activation("relu", name="conv1_relu")(
-        blocks.conv_bn(inputs, 16, 3, 1, conv_bias, "conv1", bn)
+    specs = placement.resolve_attention(
+        attention, attention_kwargs, 3, scale="cifar"
     )
+    x = conv_style.conv_bn(inputs, 16, 3, 1, "conv1")
+    x = keras.layers.Activation("relu", name="conv1_relu")(x)
     n = (depth - 2) // 6
     stage_outputs = []
     conv_outputs = [x]
-    for stage, (filters, factory) in enumerate(
-        zip((16, 32, 64), factories, strict=True), start=2
+    downsampling_shortcut = "pad" if shortcut == "A" else "conv"
+    for stage, (filters, spec) in enumerate(
+        zip((16, 32, 64), specs, strict=True), start=2
     ):
         prefix = f"conv{stage}"
-        x = common.attend(
-            x,
-            factory,
-            attention_kwargs,
-            "stage_input",
-            f"{prefix}_attention",
-            "cifar",
-        )
+        if placement.goes(spec, "stage_input"):
+            x = spec.apply(x, f"{prefix}_attention")
         for index in range(1, n + 1):
             downsample = index == 1 and stage > 2
-            kind = "identity"
-            if downsample:
-                kind = "pad" if shortcut == "A" else "conv"
-            x = blocks.apply_basic_block(
+            x = apply_basic_block(
                 x,
                 filters,
                 stride=2 if downsample else 1,
-                shortcut=kind,
-                conv_bias=conv_bias,
-                attention=factory,
-                attention_kwargs=attention_kwargs,
-                bn=bn,
-                scale="cifar",
+                shortcut=downsampling_shortcut if downsample else "identity",
+                conv_style=conv_style,
+                attention=spec,
                 name=f"{prefix}_block{index}",
                 conv_outputs=conv_outputs,
             )
         stage_outputs.append(x)
-    outputs = common.apply_pooling_or_top(
-        x,
-        include_top,
-        pooling,
-        classes,
-        classifier_activation,
-        head,
-        stage_outputs,
-        conv_outputs,
+    outputs = top.apply(x, stage_outputs, conv_outputs)
+    model = heads.make_model(input_tensor, inputs, outputs, name)
+    return model_weights.load_weights(model, weights, None, None, include_top)
+
+
+def CifarResNet20(
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """CIFAR ResNet-20: `cifar_resnet(20, ...)`.
+
+    See `cifar_resnet` for every argument.
+    """
+    return cifar_resnet(
+        20,
+        shortcut=shortcut,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+        kernel_initializer=kernel_initializer,
+        conv_bias=conv_bias,
+        name=name,
     )
-    model = common.make_model(input_tensor, inputs, outputs, name)
-    return common.load_weights(model, weights, None, None, include_top)
 
 
-CifarResNet20 = common.variant(
-    cifar_resnet, "depth", 20, "CifarResNet20", "CIFAR ResNet-20"
-)
-CifarResNet32 = common.variant(
-    cifar_resnet, "depth", 32, "CifarResNet32", "CIFAR ResNet-32"
-)
-CifarResNet44 = common.variant(
-    cifar_resnet, "depth", 44, "CifarResNet44", "CIFAR ResNet-44"
-)
-CifarResNet56 = common.variant(
-    cifar_resnet, "depth", 56, "CifarResNet56", "CIFAR ResNet-56"
-)
-CifarResNet110 = common.variant(
-    cifar_resnet, "depth", 110, "CifarResNet110", "CIFAR ResNet-110"
-)
+def CifarResNet32(
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """CIFAR ResNet-32: `cifar_resnet(32, ...)`.
+
+    See `cifar_resnet` for every argument.
+    """
+    return cifar_resnet(
+        32,
+        shortcut=shortcut,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+        kernel_initializer=kernel_initializer,
+        conv_bias=conv_bias,
+        name=name,
+    )
+
+
+def CifarResNet44(
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """CIFAR ResNet-44: `cifar_resnet(44, ...)`.
+
+    See `cifar_resnet` for every argument.
+    """
+    return cifar_resnet(
+        44,
+        shortcut=shortcut,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+        kernel_initializer=kernel_initializer,
+        conv_bias=conv_bias,
+        name=name,
+    )
+
+
+def CifarResNet56(
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """CIFAR ResNet-56: `cifar_resnet(56, ...)`.
+
+    See `cifar_resnet` for every argument.
+    """
+    return cifar_resnet(
+        56,
+        shortcut=shortcut,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+        kernel_initializer=kernel_initializer,
+        conv_bias=conv_bias,
+        name=name,
+    )
+
+
+def CifarResNet110(
+    shortcut="A",
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """CIFAR ResNet-110: `cifar_resnet(110, ...)`.
+
+    See `cifar_resnet` for every argument.
+    """
+    return cifar_resnet(
+        110,
+        shortcut=shortcut,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+        kernel_initializer=kernel_initializer,
+        conv_bias=conv_bias,
+        name=name,
+    )

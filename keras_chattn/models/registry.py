@@ -51,6 +51,23 @@ def get_model_builder(name):
     return MODEL_BUILDERS[key]
 
 
+def builder_arguments(name):
+    """The keyword arguments the builder registered as `name` takes.
+
+    Lets a command line pass an architecture flag only to the builders that
+    have it (`stem` to the ImageNet ResNets, `shortcut` to the CIFAR ones).
+
+    Example:
+
+    >>> from keras_chattn.models import builder_arguments
+    >>> "stem" in builder_arguments("resnet50"), "stem" in builder_arguments(
+    ...     "cifar_resnet20"
+    ... )
+    (True, False)
+    """
+    return tuple(inspect.signature(get_model_builder(name)).parameters)
+
+
 def build_model(name, **kwargs):
     """Calls the builder registered as `name` with `kwargs`.
 
@@ -67,7 +84,7 @@ def build_model(name, **kwargs):
     'cifar_resnet20'
     """
     builder = get_model_builder(name)
-    accepted = inspect.signature(builder).parameters
+    accepted = builder_arguments(name)
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         raise ValueError(

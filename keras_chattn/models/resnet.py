@@ -7,40 +7,42 @@ Recognition", CVPR 2016. Layer names and weight shapes follow
 
 import keras
 
-from keras_chattn.models import blocks
-from keras_chattn.models import common
+from keras_chattn.models import heads
+from keras_chattn.models import inputs as model_inputs
+from keras_chattn.models import placement
+from keras_chattn.models import weights as model_weights
+from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.residual_blocks import apply_basic_block
+from keras_chattn.models.residual_blocks import apply_bottleneck_block
 from keras_chattn.utils import validation
 
 STEMS = ("imagenet", "cifar")
 
-# name: (block kind, blocks per stage, keras.applications constructor)
+# name: (block helper, blocks per stage, keras.applications constructor)
 _CONFIGS = {
-    "resnet18": ("basic", (2, 2, 2, 2), None),
-    "resnet34": ("basic", (3, 4, 6, 3), None),
-    "resnet50": ("bottleneck", (3, 4, 6, 3), "ResNet50"),
-    "resnet101": ("bottleneck", (3, 4, 23, 3), "ResNet101"),
-    "resnet152": ("bottleneck", (3, 8, 36, 3), "ResNet152"),
+    "resnet18": (apply_basic_block, (2, 2, 2, 2), None),
+    "resnet34": (apply_basic_block, (3, 4, 6, 3), None),
+    "resnet50": (apply_bottleneck_block, (3, 4, 6, 3), "ResNet50"),
+    "resnet101": (apply_bottleneck_block, (3, 4, 23, 3), "ResNet101"),
+    "resnet152": (apply_bottleneck_block, (3, 8, 36, 3), "ResNet152"),
 }
 _STAGE_FILTERS = (64, 128, 256, 512)
 
 
-def _stem(x, stem, conv_bias, conv_outputs):
+def _stem(x, stem, conv_style, conv_outputs):
     """The stem; its convolution's output (after ReLU) joins `conv_outputs`."""
     if stem == "cifar":
-        x = keras.layers.Activation("relu", name="conv1_relu")(
-            blocks.conv_bn(x, 64, 3, 1, conv_bias, "conv1")
-        )
+        x = conv_style.conv_bn(x, 64, 3, 1, "conv1")
+        x = keras.layers.Activation("relu", name="conv1_relu")(x)
         conv_outputs.append(x)
         return x
     x = keras.layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(
         x
     )
     x = keras.layers.Conv2D(
-        64, 7, strides=2, use_bias=conv_bias, name="conv1_conv"
+        64, 7, strides=2, use_bias=conv_style.conv_bias, name="conv1_conv"
     )(x)
-    x = keras.layers.BatchNormalization(
-        axis=common.bn_axis(), epsilon=1.001e-5, name="conv1_bn"
-    )(x)
+    x = conv_style.batchnorm(x, "conv1_bn")
     x = keras.layers.Activation("relu", name="conv1_relu")(x)
     conv_outputs.append(x)
     x = keras.layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(
@@ -114,88 +116,68 @@ def resnet(
     'SqueezeExcite'
     """
     key = f"resnet{depth}"
-    if key not in _CONFIGS:
+    if (
+        isinstance(depth, bool)
+        or not isinstance(depth, int)
+        or (key not in _CONFIGS)
+    ):
         raise ValueError(
-            "depth must be one of [18, 34, 50, 101, 152]. "
+            "depth must be one of [18, 34, 50, 101, 152] (an int). "
             f"Received: depth={depth!r}"
         )
-    kind, stage_blocks, application = _CONFIGS[key]
+    apply_block, stage_blocks, application = _CONFIGS[key]
     validation.choice("stem", stem, STEMS)
-    validation.boolean("conv_bias", conv_bias)
+    conv_style = ConvStyle.checked(conv_bias=conv_bias)
     name = name or key
-    common.check_common_arguments(
-        weights, include_top, classes, pooling, name, application is not None
+    model_weights.check_weights(
+        weights, name, application is not None, include_top, classes
     )
-    common.check_head(head, include_top, pooling)
+    top = heads.Top.checked(
+        include_top, pooling, classes, classifier_activation, head
+    )
     cifar = stem == "cifar"
-    inputs = common.model_input(
+    inputs = model_inputs.model_input(
         input_tensor,
         input_shape,
         default_size=(32, 32, 3) if cifar else (224, 224, 3),
         min_size=8 if cifar else 32,
         model_name=name,
     )
-    factories = common.stage_attention(attention, len(stage_blocks))
-
-    scale = "cifar" if cifar else "imagenet"
+    specs = placement.resolve_attention(
+        attention,
+        attention_kwargs,
+        len(stage_blocks),
+        scale="cifar" if cifar else "imagenet",
+    )
+    bottleneck = apply_block is apply_bottleneck_block
     conv_outputs = []
-    x = _stem(inputs, stem, conv_bias, conv_outputs)
+    x = _stem(inputs, stem, conv_style, conv_outputs)
     stage_outputs = []
-    for stage, (filters, count, factory) in enumerate(
-        zip(_STAGE_FILTERS, stage_blocks, factories, strict=True), start=2
+    for stage, (filters, count, spec) in enumerate(
+        zip(_STAGE_FILTERS, stage_blocks, specs, strict=True), start=2
     ):
         prefix = f"conv{stage}"
-        x = common.attend(
-            x,
-            factory,
-            attention_kwargs,
-            "stage_input",
-            f"{prefix}_attention",
-            scale,
-        )
+        if placement.goes(spec, "stage_input"):
+            x = spec.apply(x, f"{prefix}_attention")
         for index in range(1, count + 1):
             first = index == 1
-            stride = 2 if first and stage > 2 else 1
-            block_name = f"{prefix}_block{index}"
-            if kind == "bottleneck":
-                x = blocks.apply_bottleneck_block(
-                    x,
-                    filters,
-                    stride=stride,
-                    conv_shortcut=first,
-                    conv_bias=conv_bias,
-                    attention=factory,
-                    attention_kwargs=attention_kwargs,
-                    scale=scale,
-                    name=block_name,
-                    conv_outputs=conv_outputs,
-                )
-            else:
-                x = blocks.apply_basic_block(
-                    x,
-                    filters,
-                    stride=stride,
-                    shortcut="conv" if first and stage > 2 else "identity",
-                    conv_bias=conv_bias,
-                    attention=factory,
-                    attention_kwargs=attention_kwargs,
-                    scale=scale,
-                    name=block_name,
-                    conv_outputs=conv_outputs,
-                )
+            # keras.applications projects at every stage's first bottleneck
+            # block; the basic blocks only where the shape changes.
+            projects = first and (bottleneck or stage > 2)
+            x = apply_block(
+                x,
+                filters,
+                stride=2 if first and stage > 2 else 1,
+                shortcut="conv" if projects else "identity",
+                conv_style=conv_style,
+                attention=spec,
+                name=f"{prefix}_block{index}",
+                conv_outputs=conv_outputs,
+            )
         stage_outputs.append(x)
-    outputs = common.apply_pooling_or_top(
-        x,
-        include_top,
-        pooling,
-        classes,
-        classifier_activation,
-        head,
-        stage_outputs,
-        conv_outputs,
-    )
-    model = common.make_model(input_tensor, inputs, outputs, name)
-    return common.load_weights(
+    outputs = top.apply(x, stage_outputs, conv_outputs)
+    model = heads.make_model(input_tensor, inputs, outputs, name)
+    return model_weights.load_weights(
         model,
         weights,
         application and getattr(keras.applications, application),
@@ -205,8 +187,186 @@ def resnet(
     )
 
 
-ResNet18 = common.variant(resnet, "depth", 18, "ResNet18", "ResNet-18")
-ResNet34 = common.variant(resnet, "depth", 34, "ResNet34", "ResNet-34")
-ResNet50 = common.variant(resnet, "depth", 50, "ResNet50", "ResNet-50")
-ResNet101 = common.variant(resnet, "depth", 101, "ResNet101", "ResNet-101")
-ResNet152 = common.variant(resnet, "depth", 152, "ResNet152", "ResNet-152")
+def ResNet18(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    stem="imagenet",
+    conv_bias=True,
+    head="gap",
+    name=None,
+):
+    """ResNet-18: `resnet(18, ...)`, without ImageNet weights.
+
+    See `resnet` for every argument.
+    """
+    return resnet(
+        18,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        stem=stem,
+        conv_bias=conv_bias,
+        head=head,
+        name=name,
+    )
+
+
+def ResNet34(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    stem="imagenet",
+    conv_bias=True,
+    head="gap",
+    name=None,
+):
+    """ResNet-34: `resnet(34, ...)`, without ImageNet weights.
+
+    See `resnet` for every argument.
+    """
+    return resnet(
+        34,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        stem=stem,
+        conv_bias=conv_bias,
+        head=head,
+        name=name,
+    )
+
+
+def ResNet50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    stem="imagenet",
+    conv_bias=True,
+    head="gap",
+    name=None,
+):
+    """ResNet-50: `resnet(50, ...)` (ImageNet weights: keras.applications).
+
+    See `resnet` for every argument.
+    """
+    return resnet(
+        50,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        stem=stem,
+        conv_bias=conv_bias,
+        head=head,
+        name=name,
+    )
+
+
+def ResNet101(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    stem="imagenet",
+    conv_bias=True,
+    head="gap",
+    name=None,
+):
+    """ResNet-101: `resnet(101, ...)` (ImageNet weights: keras.applications).
+
+    See `resnet` for every argument.
+    """
+    return resnet(
+        101,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        stem=stem,
+        conv_bias=conv_bias,
+        head=head,
+        name=name,
+    )
+
+
+def ResNet152(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    stem="imagenet",
+    conv_bias=True,
+    head="gap",
+    name=None,
+):
+    """ResNet-152: `resnet(152, ...)` (ImageNet weights: keras.applications).
+
+    See `resnet` for every argument.
+    """
+    return resnet(
+        152,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        stem=stem,
+        conv_bias=conv_bias,
+        head=head,
+        name=name,
+    )

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
 
@@ -41,7 +42,7 @@ class ChannelPadShortcut(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def _channel_axis(self):
-        return 3 if self.data_format == "channels_last" else 1
+        return layout.channel_axis(self.data_format) % 4
 
     def build(self, input_shape):
         channels = input_shape[self._channel_axis()]
@@ -66,19 +67,16 @@ class ChannelPadShortcut(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        for axis in (1, 2) if self.data_format == "channels_last" else (2, 3):
+        for axis in layout.spatial_axes(self.data_format):
             if shape[axis] is not None:
                 shape[axis] = -(-shape[axis] // self.stride)
         shape[self._channel_axis()] = self.filters
         return tuple(shape)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "stride": self.stride,
-                "data_format": self.data_format,
-            }
-        )
-        return config
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "stride": self.stride,
+            "data_format": self.data_format,
+        }

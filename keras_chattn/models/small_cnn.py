@@ -10,8 +10,11 @@ on the flattened last map; the attention block after every Conv2D.
 
 import keras
 
-from keras_chattn.models import common
-from keras_chattn.models.vgg import apply_plain_stage
+from keras_chattn.models import heads
+from keras_chattn.models import inputs as model_inputs
+from keras_chattn.models import placement
+from keras_chattn.models import weights as model_weights
+from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
 
 # dataset: (input shape, classes, stages, convs per stage, pool, growth)
@@ -35,6 +38,7 @@ def small_cnn(
     attention=None,
     attention_kwargs=None,
     head="gap",
+    conv_bias=True,
     name=None,
 ):
     """Builds the CC-block paper's Table 1 network for `dataset`.
@@ -66,6 +70,7 @@ def small_cnn(
             every convolution, in place of the Flatten: the enhanced
             channel-wise attention report's network-level bridge) or
             "bridge_stages" (the same over every stage's pooled output).
+        conv_bias: biases in the convolutions. Defaults to True.
         name: model name; defaults to e.g. "small_cnn_cifar100".
 
     Returns:
@@ -82,48 +87,36 @@ def small_cnn(
     shape, default_classes, stages, convs, pool, growth = _CONFIGS[dataset]
     classes = default_classes if classes is None else classes
     name = name or f"small_cnn_{dataset}"
-    common.check_head(head, include_top, pooling)
-    common.check_common_arguments(
-        weights, include_top, classes, pooling, name, has_imagenet=False
+    validation.boolean("conv_bias", conv_bias)
+    top = heads.Top.checked(
+        include_top, pooling, classes, classifier_activation, head
     )
-    inputs = common.model_input(
+    model_weights.check_weights(weights, name, False, include_top, classes)
+    inputs = model_inputs.model_input(
         input_tensor, input_shape, shape, pool**stages, model_name=name
     )
-    if include_top and head == "gap" and None in tuple(inputs.shape[1:]):
-        raise ValueError(
-            f"{name} with include_top=True flattens its last feature map, so "
-            "height and width must be known. Received: input_shape="
-            f"{tuple(inputs.shape[1:])}; pass include_top=False for any size."
-        )
-    factories = common.stage_attention(attention, stages)
+    heads.check_flatten_size(inputs, top, name)
+    specs = placement.resolve_attention(
+        attention, attention_kwargs, stages, scale="cifar"
+    )
     x = inputs
     stage_outputs = []
     conv_outputs = []
-    for stage, factory in enumerate(factories, start=1):
-        filters = base_width * growth ** (stage - 1)
+    for stage, spec in enumerate(specs, start=1):
         x = apply_plain_stage(
             x,
-            filters,
+            base_width * growth ** (stage - 1),
             convs,
-            factory,
-            attention_kwargs,
-            "cifar",
-            f"block{stage}",
+            attention=spec,
+            name=f"block{stage}",
             first_stage=stage == 1,
             conv_outputs=conv_outputs,
+            conv_bias=conv_bias,
         )
         x = keras.layers.MaxPooling2D(
             pool, strides=pool, padding="same", name=f"block{stage}_pool"
         )(x)
         stage_outputs.append(x)
-    if head in common.BRIDGE_HEADS:
-        x = common.bridge_pooling(head, conv_outputs, stage_outputs)
-    if include_top:
-        if head == "gap":
-            x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(128, activation="relu", name="fc1")(x)
-        x = common.classifier(x, classes, classifier_activation)
-    elif head == "gap":
-        x = common.feature_pooling(x, pooling)
-    model = common.make_model(input_tensor, inputs, x, name)
-    return common.load_weights(model, weights, None, None, include_top)
+    x = top.apply(x, stage_outputs, conv_outputs, hidden_units=(128,))
+    model = heads.make_model(input_tensor, inputs, x, name)
+    return model_weights.load_weights(model, weights, None, None, include_top)

@@ -5,6 +5,11 @@ import math
 import keras
 
 from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
+
+# Layers of this package that count their own multiply-adds and get a row:
+# the attention blocks and the network-level bridge head.
+ATTENTION_TYPES = (AttentionLayer, CrossLayerPooling)
 
 
 def _count(weights):
@@ -12,6 +17,9 @@ def _count(weights):
 
 
 def _shape(tensor):
+    """A tensor's shape; a list of shapes for a layer with several inputs."""
+    if isinstance(tensor, (list, tuple)):
+        return [tuple(t.shape) for t in tensor]
     return tuple(tensor.shape)
 
 
@@ -19,10 +27,11 @@ def layer_macs(layer):
     """Multiply-adds of one call of `layer` per example, or None if unknown.
 
     Conv2D, DepthwiseConv2D and Dense are counted from their input and output
-    shapes; attention blocks count themselves (`AttentionLayer.macs`); other
-    layers (activations, pooling, BatchNorm, additions) count 0.
+    shapes; attention blocks and the bridge head count themselves (their
+    `macs`); other layers (activations, pooling, BatchNorm, additions)
+    count 0.
     """
-    if isinstance(layer, AttentionLayer):
+    if isinstance(layer, ATTENTION_TYPES):
         return layer.macs(_shape(layer.input))
     if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
         out_shape = _shape(layer.output)[1:]
@@ -44,6 +53,9 @@ def layer_macs(layer):
 
 def summary_table(model, print_fn=print):
     """Parameters and multiply-adds of every attention block and the model.
+
+    The bridge head (`head="bridge"`, a `CrossLayerPooling` named
+    `bridge_pool`) gets a row of its own and counts in the attention totals.
 
     Args:
         model: a built functional or Sequential model.
@@ -71,7 +83,7 @@ def summary_table(model, print_fn=print):
         macs = layer_macs(layer)
         if total_macs is not None:
             total_macs = None if macs is None else total_macs + macs
-        if isinstance(layer, AttentionLayer):
+        if isinstance(layer, ATTENTION_TYPES):
             rows.append(
                 {
                     "name": layer.name,

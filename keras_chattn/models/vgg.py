@@ -7,72 +7,15 @@ follow `keras.applications.VGG16/VGG19`, so their weights load unchanged.
 
 import keras
 
-from keras_chattn.models import common
+from keras_chattn.models import heads
+from keras_chattn.models import inputs as model_inputs
+from keras_chattn.models import placement
+from keras_chattn.models import weights as model_weights
+from keras_chattn.models.plain_blocks import apply_plain_stage
+from keras_chattn.utils import validation
 
 _CONVS_PER_BLOCK = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 _BLOCK_FILTERS = (64, 128, 256, 512, 512)
-
-
-def apply_plain_stage(
-    x,
-    filters,
-    convs,
-    factory,
-    attention_kwargs,
-    scale,
-    name,
-    first_stage=False,
-    conv_outputs=None,
-):
-    """`convs` 3x3 ReLU convolutions, each followed by its attention block.
-
-    A block whose placement is `"stage_input"` goes once before the stage
-    (`{name}_attention`) instead, except in the network's first stage
-    (`first_stage=True`), where the stage input is the image itself: there
-    it goes after the first convolution (the C3 reference places it after
-    the stem, never on pixels, whose negative values its output ReLU would
-    delete). A block that `needs_intermediate_features` (BA-Net) goes once
-    after the stage's last conv and bridges all its convs. `scale`
-    ("imagenet" or "cifar") goes to the block's `position_kwargs`. Each
-    convolution's output (after its ReLU) is appended to `conv_outputs`
-    when a list is given (for `head="bridge"`).
-    """
-    stage_input_name = f"{name}_attention"
-    if not first_stage:
-        x = common.attend(
-            x, factory, attention_kwargs, "stage_input", stage_input_name, scale
-        )
-    bridge = common.needs_features(factory)
-    outputs = []
-    for index in range(1, convs + 1):
-        conv_name = f"{name}_conv{index}"
-        x = keras.layers.Conv2D(
-            filters, 3, activation="relu", padding="same", name=conv_name
-        )(x)
-        outputs.append(x)
-        if first_stage and index == 1:
-            x = common.attend(
-                x,
-                factory,
-                attention_kwargs,
-                "stage_input",
-                stage_input_name,
-                scale,
-            )
-        if bridge and index < convs:
-            continue  # a bridging block waits for the stage's last conv
-        x = common.attend(
-            x,
-            factory,
-            attention_kwargs,
-            "branch",
-            f"{conv_name}_attention",
-            scale,
-            features=outputs,
-        )
-    if conv_outputs is not None:
-        conv_outputs.extend(outputs)
-    return x
 
 
 def vgg(
@@ -87,6 +30,7 @@ def vgg(
     attention=None,
     attention_kwargs=None,
     head="gap",
+    conv_bias=True,
     name=None,
 ):
     """Builds VGG-16 or VGG-19.
@@ -116,6 +60,8 @@ def vgg(
             every convolution, in place of the Flatten: the enhanced
             channel-wise attention report's network-level bridge) or
             "bridge_stages" (the same over every stage's pooled output).
+        conv_bias: biases in the convolutions (the paper and
+            keras.applications: True).
         name: model name; defaults to "vgg16" / "vgg19".
 
     Returns:
@@ -130,57 +76,45 @@ def vgg(
     >>> type(model.get_layer("block1_conv1_attention")).__name__
     'SqueezeExcite'
     """
-    if depth not in _CONVS_PER_BLOCK:
+    if isinstance(depth, bool) or depth not in _CONVS_PER_BLOCK:
         raise ValueError(f"depth must be 16 or 19. Received: depth={depth!r}")
     name = name or f"vgg{depth}"
-    common.check_head(head, include_top, pooling)
-    common.check_common_arguments(
-        weights, include_top, classes, pooling, name, has_imagenet=True
+    validation.boolean("conv_bias", conv_bias)
+    top = heads.Top.checked(
+        include_top, pooling, classes, classifier_activation, head
     )
-    inputs = common.model_input(
+    model_weights.check_weights(weights, name, True, include_top, classes)
+    inputs = model_inputs.model_input(
         input_tensor, input_shape, (224, 224, 3), min_size=32, model_name=name
     )
-    if include_top and head == "gap" and None in tuple(inputs.shape[1:]):
-        raise ValueError(
-            f"{name} with include_top=True flattens its last feature map, so "
-            "height and width must be known. Received: input_shape="
-            f"{tuple(inputs.shape[1:])}; pass include_top=False for any size."
-        )
-    factories = common.stage_attention(attention, 5)
+    heads.check_flatten_size(inputs, top, name)
+    specs = placement.resolve_attention(
+        attention, attention_kwargs, 5, scale="imagenet"
+    )
     x = inputs
     stage_outputs = []
     conv_outputs = []
-    for block, (filters, convs, factory) in enumerate(
-        zip(_BLOCK_FILTERS, _CONVS_PER_BLOCK[depth], factories, strict=True),
+    for block, (filters, convs, spec) in enumerate(
+        zip(_BLOCK_FILTERS, _CONVS_PER_BLOCK[depth], specs, strict=True),
         start=1,
     ):
         x = apply_plain_stage(
             x,
             filters,
             convs,
-            factory,
-            attention_kwargs,
-            "imagenet",
-            f"block{block}",
+            attention=spec,
+            name=f"block{block}",
             first_stage=block == 1,
             conv_outputs=conv_outputs,
+            conv_bias=conv_bias,
         )
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(
             x
         )
         stage_outputs.append(x)
-    if head in common.BRIDGE_HEADS:
-        x = common.bridge_pooling(head, conv_outputs, stage_outputs)
-    if include_top:
-        if head == "gap":
-            x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(4096, activation="relu", name="fc1")(x)
-        x = keras.layers.Dense(4096, activation="relu", name="fc2")(x)
-        x = common.classifier(x, classes, classifier_activation)
-    elif head == "gap":
-        x = common.feature_pooling(x, pooling)
-    model = common.make_model(input_tensor, inputs, x, name)
-    return common.load_weights(
+    x = top.apply(x, stage_outputs, conv_outputs, hidden_units=(4096, 4096))
+    model = heads.make_model(input_tensor, inputs, x, name)
+    return model_weights.load_weights(
         model,
         weights,
         getattr(keras.applications, f"VGG{depth}"),
@@ -190,5 +124,65 @@ def vgg(
     )
 
 
-VGG16 = common.variant(vgg, "depth", 16, "VGG16", "VGG-16")
-VGG19 = common.variant(vgg, "depth", 19, "VGG19", "VGG-19")
+def VGG16(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    conv_bias=True,
+    name=None,
+):
+    """VGG-16: `vgg(16, ...)`. See `vgg` for every argument."""
+    return vgg(
+        16,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        conv_bias=conv_bias,
+        name=name,
+    )
+
+
+def VGG19(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    attention=None,
+    attention_kwargs=None,
+    head="gap",
+    conv_bias=True,
+    name=None,
+):
+    """VGG-19: `vgg(19, ...)`. See `vgg` for every argument."""
+    return vgg(
+        19,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        head=head,
+        conv_bias=conv_bias,
+        name=name,
+    )

@@ -1,4 +1,12 @@
-"""The CIFAR training recipe: optimizer, schedule, loss, resumable callbacks."""
+"""The CIFAR training recipe: optimizer, schedule, loss, resumable callbacks.
+
+- `recipe`: `cifar_recipe` / `TrainingRecipe` (what a run needs) and
+  `run_callbacks`;
+- `schedule`: `WarmupSchedule` (warm-up, then cosine or steps);
+- `losses`: `SparseSmoothedCrossentropy`;
+- `callbacks`: the epoch CSV log that survives an interrupted run;
+- `distribute`: the distribution strategies of each backend.
+"""
 
 from keras_chattn.training.callbacks import EpochCSVLogger
 from keras_chattn.training.callbacks import read_history

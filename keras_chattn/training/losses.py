@@ -48,8 +48,8 @@ class SparseSmoothedCrossentropy(keras.losses.Loss):
         )
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            label_smoothing=self.label_smoothing, from_logits=self.from_logits
-        )
-        return config
+        return {
+            **super().get_config(),
+            "label_smoothing": self.label_smoothing,
+            "from_logits": self.from_logits,
+        }

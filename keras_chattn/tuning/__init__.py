@@ -1,4 +1,9 @@
-"""Keras Tuner search over the attention blocks (needs the `tune` extra)."""
+"""Keras Tuner search over the attention blocks (needs the `tune` extra).
+
+- `hypermodel`: `AttentionHyperModel`, whose space is each block's own
+  `search_space`;
+- `search`: the tuners, `search`, the trial table and plots.
+"""
 
 from keras_chattn.tuning.hypermodel import AttentionHyperModel
 from keras_chattn.tuning.search import TUNERS

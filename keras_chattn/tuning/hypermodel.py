@@ -107,12 +107,20 @@ class AttentionHyperModel(keras_tuner.HyperModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        # What flattened() rebuilds the hypermodel from.
         self._arguments = {
-            key: value
-            for key, value in locals().items()
-            if key not in ("self", "kwargs", "__class__")
+            "builder": builder,
+            "input_shape": input_shape,
+            "classes": classes,
+            "blocks": blocks,
+            "search_learning_rate": search_learning_rate,
+            "search_weight_decay": search_weight_decay,
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "conditional": conditional,
+            "builder_kwargs": builder_kwargs,
+            **kwargs,
         }
-        self._arguments.update(kwargs)
         get_model_builder(builder)
         if blocks is None:
             blocks = [NO_BLOCK, *sorted(registry.ATTENTION_LAYERS)]

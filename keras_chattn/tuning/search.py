@@ -4,7 +4,6 @@ import csv
 import dataclasses
 import json
 import math
-import os
 import pathlib
 import time
 
@@ -15,6 +14,7 @@ import numpy as np
 from keras_chattn.tuning.hypermodel import AttentionHyperModel
 from keras_chattn.tuning.hypermodel import hyperparameter_name
 from keras_chattn.tuning.hypermodel import search_space
+from keras_chattn.utils import environment
 
 TUNERS = ("random", "hyperband", "bayesian")
 OBJECTIVE = "val_accuracy"
@@ -97,7 +97,7 @@ class _RecordsTrials:
             "time_s": recorder.seconds,
             "best_val_accuracy": recorder.best,
             # Which process ran it, in Keras Tuner's distributed mode.
-            "tuner_id": os.environ.get("KERASTUNER_TUNER_ID", "chief"),
+            "tuner_id": environment.tuner_id(),
         }
         trial_dir.mkdir(parents=True, exist_ok=True)
         (trial_dir / RECORD).write_text(json.dumps(record))
@@ -144,6 +144,8 @@ class SearchResults:
     best_model_path: pathlib.Path
     project_dir: pathlib.Path
     wall_time_s: float
+    # False in a distributed worker, whose rows the chief tabulates.
+    is_chief: bool = True
 
     def table(self):
         """The rows as a Markdown table."""
@@ -166,6 +168,7 @@ def _cell(value):
 
 def make_tuner(
     hypermodel,
+    *,
     tuner="random",
     max_trials=4,
     epochs=1,
@@ -184,8 +187,11 @@ def make_tuner(
     project_dir = pathlib.Path(directory) / project_name
     # Only the chief refuses: in distributed mode workers join the chief's
     # directory after it has written its state there.
-    is_chief = os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
-    if is_chief and not resume and (project_dir / "oracle.json").exists():
+    if (
+        environment.is_tuner_chief()
+        and not resume
+        and (project_dir / "oracle.json").exists()
+    ):
         raise FileExistsError(
             f"{project_dir} already holds a search. Pass resume=True "
             "(--resume) to continue it, or choose another directory."
@@ -255,13 +261,13 @@ def search(
         )
     engine = make_tuner(
         hypermodel,
-        tuner,
-        max_trials,
-        epochs,
-        directory,
-        project_name,
-        resume,
-        seed,
+        tuner=tuner,
+        max_trials=max_trials,
+        epochs=epochs,
+        directory=directory,
+        project_name=project_name,
+        resume=resume,
+        seed=seed,
     )
     engine.search(
         train,
@@ -272,14 +278,15 @@ def search(
         shuffle=False,  # the pipelines shuffle themselves
     )
     project_dir = pathlib.Path(engine.project_dir)
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+    if not environment.is_tuner_chief():
         # A distributed worker: the chief holds the oracle and the results.
         return SearchResults(
-            [],
-            {},
-            project_dir / BEST_MODEL,
-            project_dir,
-            time.perf_counter() - started,
+            rows=[],
+            best_hyperparameters={},
+            best_model_path=project_dir / BEST_MODEL,
+            project_dir=project_dir,
+            wall_time_s=time.perf_counter() - started,
+            is_chief=False,
         )
     rows = trial_rows(engine)
     best = engine.get_best_hyperparameters(1)

@@ -6,7 +6,7 @@ from keras_chattn import models
 from keras_chattn.layers import ContextualConv
 from keras_chattn.layers.contextual_conv import VARIANTS
 from keras_chattn.layers.excitation_maps import EMPS
-from keras_chattn.models.common import copy_weights_by_name
+from keras_chattn.models import copy_weights_by_name
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_chattn import models
-from keras_chattn.models import common
+from keras_chattn.models import weights as model_weights
 
 
 def test_weights_path_round_trip(tmp_path):
@@ -27,7 +27,7 @@ def test_missing_weights_file(tmp_path):
 def test_imagenet_offline_fails_fast_with_instructions(monkeypatch, tmp_path):
     # Nothing listens on the loopback discard port: the connection is refused
     # at once, as an offline machine's would be.
-    monkeypatch.setattr(common, "IMAGENET_HOST", ("127.0.0.1", 9))
+    monkeypatch.setattr(model_weights, "IMAGENET_HOST", ("127.0.0.1", 9))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     started = time.perf_counter()
     with pytest.raises(ValueError) as error:
@@ -117,3 +117,31 @@ def test_summary_table_unknown_size():
     total = models.summary_table(model, print_fn=None)[-1]
     assert total["macs"] is None and total["attention_macs"] is None
     assert total["attention_params"] > 0
+
+
+def test_summary_table_counts_the_bridge_head():
+    # head="bridge" used to report the same MACs as head="gap".
+    gap = models.summary_table(models.cifar_resnet(20), print_fn=None)
+    bridge = models.summary_table(
+        models.cifar_resnet(20, head="bridge"), print_fn=None
+    )
+    head = bridge[0]
+    assert (
+        head["name"] == "bridge_pool" and head["class"] == "CrossLayerPooling"
+    )
+    # 19 maps pooled: conv1 and the 6 of stage 2 (32x32x16), 6 in stage 3
+    # (16x16x32), 6 in stage 4 (8x8x64); then the linear layer.
+    pooled = 7 * 32 * 32 * 16 + 6 * 16 * 16 * 32 + 6 * 8 * 8 * 64
+    width = 7 * 16 + 6 * 32 + 6 * 64
+    assert head["macs"] == pooled + width * 64
+    assert bridge[-1]["attention_macs"] == head["macs"]
+    # The bridge replaces the average pool (0 MACs counted); its classifier
+    # input is 64 wide as with gap, so the difference is the head itself.
+    assert bridge[-1]["macs"] - gap[-1]["macs"] == head["macs"]
+
+
+def test_summary_table_counts_bridge_attention_blocks():
+    rows = models.summary_table(
+        models.cifar_resnet(20, attention="ba"), print_fn=None
+    )
+    assert len(rows) == 10 and all(row["macs"] > 0 for row in rows[:-1])

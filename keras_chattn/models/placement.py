@@ -1,0 +1,181 @@
+"""Where an attention block goes in a network: decided once, here.
+
+A builder turns its `attention=` argument into one `AttentionSpec` per stage
+with `resolve_attention` and then asks each spec, at each place of the
+network, whether the block goes there (`spec.goes("branch")`) and for a new
+layer (`spec.apply(x, name)`). Nothing else in the package reads a block's
+placement, so a new kind of place is one new entry of `PLACEMENTS` and one
+new `if spec.goes(...)` in the builders that have such a place.
+
+A block declares its placement as class attributes (see
+`keras_chattn.layers.base.AttentionLayer`):
+
+- `placement`: `"branch"` (every residual branch, before the addition; after
+  every convolution of a plain network) or `"stage_input"` (once at the
+  input of every stage; in a plain network after the first convolution,
+  never on the image);
+- `needs_intermediate_features`: the block is called on the list of its
+  residual block's (or plain stage's) convolution outputs, ending with the
+  map it recalibrates (BA-Net);
+- `position_kwargs(input_shape, data_format, scale)`: constructor arguments
+  that depend on where it sits (C3's working size).
+
+The attributes are read from the class behind the factory: a class itself,
+the class a `functools.partial` (nested or not) wraps, or a plain callable
+that carries the attributes itself. A callable without them is a
+`"branch"` block.
+"""
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from keras_chattn.layers.registry import create_attention
+from keras_chattn.layers.registry import get_attention
+from keras_chattn.utils import validation
+
+PLACEMENTS = ("branch", "stage_input")
+SCALES = ("imagenet", "cifar")
+
+
+def declared_by(factory):
+    """The object whose class attributes describe `factory`'s blocks.
+
+    Example:
+
+    >>> import functools
+    >>> import keras_chattn
+    >>> c3 = functools.partial(keras_chattn.CrossChannelComm, reduction=4)
+    >>> declared_by(c3).__name__
+    'CrossChannelComm'
+    """
+    while isinstance(factory, functools.partial):
+        factory = factory.func
+    return factory
+
+
+@dataclasses.dataclass(frozen=True)
+class AttentionSpec:
+    """A resolved attention block: what to build and where it goes.
+
+    Attributes:
+        factory: a Layer class or a callable returning a new layer.
+        placement: one of `PLACEMENTS`.
+        takes_features: whether the block is called on the list of its
+            block's convolution outputs instead of one map.
+        kwargs: the user's `attention_kwargs`, given to every block (they
+            override the position's own arguments).
+        scale: the network's scale, `"imagenet"` or `"cifar"`, for the
+            block's position arguments.
+    """
+
+    factory: Callable[..., Any]
+    placement: str = "branch"
+    takes_features: bool = False
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    scale: str = "imagenet"
+
+    def goes(self, placement):
+        """Whether this block goes at a place of kind `placement`."""
+        return self.placement == placement
+
+    def position_kwargs(self, input_shape):
+        """The constructor arguments the block declares for this input."""
+        declare = getattr(declared_by(self.factory), "position_kwargs", None)
+        if declare is None:
+            return {}
+        data_format = keras.config.image_data_format()
+        return dict(declare(tuple(input_shape), data_format, self.scale))
+
+    def create(self, input_shape, name):
+        """A new layer for an input of `input_shape`, named `name`."""
+        kwargs = {**self.position_kwargs(input_shape), **self.kwargs}
+        return create_attention(self.factory, name=name, **kwargs)
+
+    def apply(self, x, name, features=None):
+        """Calls a new block on `x` (or on `features`, ending with `x`, for a
+        block that takes its block's convolution outputs)."""
+        layer = self.create(x.shape, name)
+        if self.takes_features:
+            return layer([*(features or []), x])
+        return layer(x)
+
+
+def attention_spec(attention, attention_kwargs=None, scale="imagenet"):
+    """One `AttentionSpec` (or None) for anything `get_attention` takes.
+
+    An `AttentionSpec` is returned as it is, so block helpers can take
+    either a spec resolved by their builder or a user's name or class.
+
+    Example:
+
+    >>> import functools
+    >>> import keras_chattn
+    >>> spec = attention_spec(
+    ...     functools.partial(keras_chattn.CrossChannelComm, reduction=4)
+    ... )
+    >>> spec.placement
+    'stage_input'
+    >>> attention_spec("none") is None
+    True
+    """
+    if isinstance(attention, AttentionSpec):
+        return attention
+    factory = get_attention(attention)
+    if factory is None:
+        return None
+    validation.choice("scale", scale, SCALES)
+    declared = declared_by(factory)
+    placement = getattr(declared, "placement", "branch")
+    if placement not in PLACEMENTS:
+        raise ValueError(
+            f"{attention!r} declares placement={placement!r}; model builders "
+            f"place blocks at one of {list(PLACEMENTS)}."
+        )
+    if attention_kwargs is not None and not isinstance(attention_kwargs, dict):
+        raise ValueError(
+            "attention_kwargs must be a dict of keyword arguments for the "
+            f"attention block, or None. Received: attention_kwargs="
+            f"{attention_kwargs!r}"
+        )
+    return AttentionSpec(
+        factory=factory,
+        placement=placement,
+        takes_features=bool(
+            getattr(declared, "needs_intermediate_features", False)
+        ),
+        kwargs=dict(attention_kwargs or {}),
+        scale=scale,
+    )
+
+
+def resolve_attention(attention, attention_kwargs, num_stages, scale):
+    """One `AttentionSpec` (or None) per stage of a network.
+
+    Args:
+        attention: anything `keras_chattn.get_attention` takes, or a list or
+            tuple with one such entry per stage (None skips a stage).
+        attention_kwargs: keyword arguments of every block, or None.
+        num_stages: how many stages the network has.
+        scale: `"imagenet"` or `"cifar"`.
+    """
+    if isinstance(attention, (list, tuple)):
+        if len(attention) != num_stages:
+            raise ValueError(
+                f"A per-stage attention list needs one entry per stage "
+                f"({num_stages} here, None to skip a stage). "
+                f"Received: attention={attention!r}"
+            )
+        return [
+            attention_spec(entry, attention_kwargs, scale)
+            for entry in attention
+        ]
+    return [attention_spec(attention, attention_kwargs, scale)] * num_stages
+
+
+def goes(spec, placement):
+    """Whether `spec` (an `AttentionSpec` or None) goes at `placement`."""
+    return spec is not None and spec.goes(placement)

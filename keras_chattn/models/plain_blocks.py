@@ -1,0 +1,80 @@
+"""The stage of a plain network (VGG, the CC-block paper's small CNNs).
+
+`convs` 3x3 ReLU convolutions (`{name}_conv{i}`), with the attention block
+placed as the CC-block paper does for plain networks: a `"branch"` block
+after every convolution (`{name}_conv{i}_attention`); a block that takes
+its block's features (BA-Net) once after the stage's last convolution,
+bridging all of them; a `"stage_input"` block (C3) once before the stage
+(`{name}_attention`), except in the network's first stage, whose input is
+the image itself: there it goes after the first convolution (the C3
+reference places it after the stem, never on pixels, whose negative values
+its output ReLU would delete).
+"""
+
+import keras
+
+from keras_chattn.models import placement
+
+
+def apply_plain_stage(
+    x,
+    filters,
+    convs,
+    attention=None,
+    attention_kwargs=None,
+    name=None,
+    first_stage=False,
+    conv_outputs=None,
+    conv_bias=True,
+):
+    """`convs` 3x3 ReLU convolutions, each followed by its attention block.
+
+    Args:
+        x: input tensor.
+        filters: channels of every convolution.
+        convs: how many convolutions.
+        attention: anything `keras_chattn.get_attention` takes, or an
+            `AttentionSpec`.
+        attention_kwargs: keyword arguments of the attention block.
+        name: stage prefix, e.g. `"block2"`.
+        first_stage: whether `x` is the image (see the module docstring).
+        conv_outputs: optional list; every convolution's output (after its
+            ReLU) is appended to it (for `head="bridge"`).
+        conv_bias: biases in the convolutions (VGG has them).
+
+    Example:
+
+    >>> import keras
+    >>> from keras_chattn.models.plain_blocks import apply_plain_stage
+    >>> y = apply_plain_stage(
+    ...     keras.Input((8, 8, 3)), 16, 2, attention="se", name="block1"
+    ... )
+    >>> tuple(y.shape)
+    (None, 8, 8, 16)
+    """
+    spec = placement.attention_spec(attention, attention_kwargs)
+    stage_input_name = f"{name}_attention"
+    if placement.goes(spec, "stage_input") and not first_stage:
+        x = spec.apply(x, stage_input_name)
+    bridge = spec is not None and spec.takes_features
+    outputs = []
+    for index in range(1, convs + 1):
+        conv_name = f"{name}_conv{index}"
+        x = keras.layers.Conv2D(
+            filters,
+            3,
+            activation="relu",
+            padding="same",
+            use_bias=conv_bias,
+            name=conv_name,
+        )(x)
+        outputs.append(x)
+        if placement.goes(spec, "stage_input") and first_stage and index == 1:
+            x = spec.apply(x, stage_input_name)
+        if bridge and index < convs:
+            continue  # a bridging block waits for the stage's last conv
+        if placement.goes(spec, "branch"):
+            x = spec.apply(x, f"{conv_name}_attention", features=outputs[:-1])
+    if conv_outputs is not None:
+        conv_outputs.extend(outputs)
+    return x

@@ -1,0 +1,162 @@
+"""Residual blocks with an attention slot, named like keras.applications.
+
+Every layer of a block is named from the block's prefix (`conv3_block2_1_conv`,
+`conv3_block2_attention`, `conv3_block2_add`, ...), so attention outputs can be
+found by name. A `"branch"` block goes on the residual branch after the last
+BatchNorm and before the addition, where SE-Net and CBAM put it; a block that
+takes its block's features (BA-Net) gets the block's maps: after the first
+(and second) ReLU and the last BatchNorm, and recalibrates the last. The same
+maps, one per convolution of the main path, are what `conv_outputs` collects
+for the network-level bridge head (`head="bridge"`).
+
+Both helpers take the same keywords: `stride`, `shortcut`, `conv_style`,
+`attention`, `attention_kwargs`, `name`, `conv_outputs`.
+"""
+
+import keras
+
+from keras_chattn.models import placement
+from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.shortcut import ChannelPadShortcut
+from keras_chattn.utils import validation
+
+SHORTCUTS = ("identity", "conv", "pad")
+
+
+def _begin(x, filters, stride, shortcut, conv_style, name):
+    """Checks the shared arguments; returns the style and the shortcut."""
+    validation.choice("shortcut", shortcut, SHORTCUTS)
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            "name must be the block's layer-name prefix, e.g. "
+            f"'conv2_block1'. Received: name={name!r}"
+        )
+    conv_style = conv_style or ConvStyle()
+    if shortcut == "identity":
+        return conv_style, x
+    if shortcut == "conv":
+        return conv_style, conv_style.conv_bn(
+            x, filters, 1, stride, f"{name}_0"
+        )
+    pad = ChannelPadShortcut(filters, stride, name=f"{name}_0_pad")
+    return conv_style, pad(x)
+
+
+def _finish(x, residual, features, spec, name, conv_outputs):
+    """Attention on the branch, the addition and the output ReLU."""
+    features = [*features, x]
+    if conv_outputs is not None:
+        conv_outputs.extend(features)
+    if placement.goes(spec, "branch"):
+        x = spec.apply(x, f"{name}_attention", features=features[:-1])
+    x = keras.layers.Add(name=f"{name}_add")([residual, x])
+    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def apply_bottleneck_block(
+    x,
+    filters,
+    stride=1,
+    shortcut="identity",
+    conv_style=None,
+    attention=None,
+    attention_kwargs=None,
+    name=None,
+    conv_outputs=None,
+):
+    """The ResNet-50/101/152 block of keras.applications (ResNet v1).
+
+    1x1 (`filters`, stride here as in keras.applications) -> 3x3 -> 1x1
+    (`4 * filters`), each with BatchNorm, ReLU after the first two; the
+    attention block on the branch; add the shortcut; ReLU.
+
+    Args:
+        x: input tensor.
+        filters: bottleneck width; the block outputs `4 * filters` channels.
+        stride: stride of the first 1x1 conv and of the shortcut.
+        shortcut: `"identity"`, `"conv"` (1x1 conv + BN, keras.applications'
+            first block of a stage) or `"pad"` (subsample and zero-pad
+            channels).
+        conv_style: a `ConvStyle` (biases, initializer, BatchNorm);
+            defaults to keras.applications'.
+        attention: anything `keras_chattn.get_attention` takes, or an
+            `AttentionSpec`; only a `"branch"` block goes here.
+        attention_kwargs: keyword arguments of the attention block.
+        name: block prefix, e.g. `"conv3_block1"`.
+        conv_outputs: optional list; the outputs of the three main-path
+            convolutions (after the first two ReLUs and the last BatchNorm)
+            are appended to it.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_chattn.models import apply_bottleneck_block
+    >>> y = apply_bottleneck_block(
+    ...     keras.Input((8, 8, 64)), 16, attention="se", name="conv2_block2"
+    ... )
+    >>> tuple(y.shape)
+    (None, 8, 8, 64)
+    """
+    spec = placement.attention_spec(attention, attention_kwargs)
+    conv_style, residual = _begin(
+        x, 4 * filters, stride, shortcut, conv_style, name
+    )
+    x = conv_style.conv_bn(x, filters, 1, stride, f"{name}_1")
+    first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = conv_style.conv_bn(first, filters, 3, 1, f"{name}_2")
+    second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
+    x = conv_style.conv_bn(second, 4 * filters, 1, 1, f"{name}_3")
+    return _finish(x, residual, [first, second], spec, name, conv_outputs)
+
+
+def apply_basic_block(
+    x,
+    filters,
+    stride=1,
+    shortcut="identity",
+    conv_style=None,
+    attention=None,
+    attention_kwargs=None,
+    name=None,
+    conv_outputs=None,
+):
+    """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
+
+    3x3 (stride) -> BN -> ReLU -> 3x3 -> BN -> attention -> add shortcut ->
+    ReLU.
+
+    Args:
+        x: input tensor.
+        filters: output channels.
+        stride: stride of the first conv and of the shortcut.
+        shortcut: `"identity"`, `"conv"` (1x1 conv + BN, option B) or `"pad"`
+            (subsample and zero-pad channels, option A).
+        conv_style: a `ConvStyle` (biases, initializer, BatchNorm);
+            defaults to keras.applications'.
+        attention: anything `keras_chattn.get_attention` takes, or an
+            `AttentionSpec`; only a `"branch"` block goes here.
+        attention_kwargs: keyword arguments of the attention block.
+        name: block prefix, e.g. `"conv2_block1"`.
+        conv_outputs: optional list; the outputs of the two main-path
+            convolutions (after the first ReLU and the second BatchNorm) are
+            appended to it.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_chattn.models import apply_basic_block
+    >>> y = apply_basic_block(
+    ...     keras.Input((8, 8, 16)), 32, stride=2, shortcut="pad",
+    ...     attention="cbam", name="conv3_block1",
+    ... )
+    >>> tuple(y.shape)
+    (None, 4, 4, 32)
+    """
+    spec = placement.attention_spec(attention, attention_kwargs)
+    conv_style, residual = _begin(
+        x, filters, stride, shortcut, conv_style, name
+    )
+    x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
+    first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = conv_style.conv_bn(first, filters, 3, 1, f"{name}_2")
+    return _finish(x, residual, [first], spec, name, conv_outputs)
