@@ -9,7 +9,11 @@ best_model.keras (best validation accuracy), history.csv, curves.png,
 summary.json, config.json, backup/ (resume state), logs/ (TensorBoard) and,
 with --export, saved_model/ (serves without keras_chattn installed).
 Running the same command with the same --output-dir resumes an interrupted
-run where it stopped; a finished run is not trained again.
+run where it stopped, whatever moment it was killed at, and ends with what
+an uninterrupted run gives (every epoch's row once, the true best model,
+the same weights); a finished run is not trained again. A re-run with other
+settings is refused with the list of differences, except more epochs asked
+for explicitly with --extend (recorded in config.json).
 
 Input pipeline: tf.data (`keras_chattn.data.cifar_dataset`) when TensorFlow
 is installed; otherwise, or with --pipeline arrays, NumPy arrays and Keras
@@ -33,23 +37,17 @@ import keras
 import keras_chattn
 from keras_chattn import data
 from keras_chattn import training
+from keras_chattn.training import checkpoints
+from keras_chattn.utils import files
 
 POLICIES = {
     "none": "float32",
     "float16": "mixed_float16",
     "bfloat16": "mixed_bfloat16",
 }
-RUN_KEYS = (
-    "model",
-    "attention",
-    "dataset",
-    "stem",
-    "shortcut",
-    "batchnorm_momentum",
-    "kernel_initializer",
-    "limit",
-    "batch_size",
-)
+# Settings a re-run may change without changing what the run is: where the
+# files are, what is printed, whether a SavedModel is written at the end.
+FREE_KEYS = ("data_dir", "output_dir", "verbose", "export", "extend")
 # Architecture flags and the builder argument each sets, where the builder
 # has it (the CIFAR ResNets); other builders ignore them.
 BUILDER_FLAGS = ("shortcut", "batchnorm_momentum", "kernel_initializer")
@@ -153,6 +151,13 @@ def parse_arguments(argv=None):
     parser.add_argument("--output-dir", default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--extend",
+        action="store_true",
+        help="train a run in --output-dir to a larger --epochs than it was "
+        "started with (the schedule is stretched to the new length from the "
+        "epoch it resumes at)",
+    )
+    parser.add_argument(
         "--export",
         action="store_true",
         help="also write the best model as a TF SavedModel (model.export)",
@@ -188,46 +193,102 @@ def parse_arguments(argv=None):
     return args
 
 
-def check_resumable(output_dir, args):
-    """Refuses to resume a run made with another model or data."""
-    config_path = output_dir / "config.json"
-    current = {key: getattr(args, key) for key in RUN_KEYS}
-    if config_path.exists():
-        previous = json.loads(config_path.read_text())
+def read_config(output_dir):
+    """The settings a run in `output_dir` was started with, or None."""
+    path = output_dir / "config.json"
+    if not path.exists():
+        return None
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise SystemExit(
+            f"{path} is unreadable ({error}): it is not a config this script "
+            "wrote. Pass another --output-dir, or remove the folder to start "
+            "the run again."
+        ) from None
+    if not isinstance(config, dict):
+        raise SystemExit(
+            f"{path} holds {type(config).__name__}, not this script's "
+            "settings. Pass another --output-dir."
+        )
+    return config
+
+
+def check_resumable(output_dir, args, epochs_done):
+    """Refuses a re-run whose settings change what the run is.
+
+    More epochs are allowed with --extend only, and recorded.
+    """
+    current = {k: v for k, v in vars(args).items() if k not in FREE_KEYS}
+    previous = read_config(output_dir)
+    extensions = []
+    if previous is not None:
+        extensions = list(previous.get("extensions", []))
         changed = {
             key: (previous.get(key), value)
             for key, value in current.items()
-            if previous.get(key) != value
+            if key != "epochs" and previous.get(key) != value
         }
         if changed:
             raise SystemExit(
-                f"{output_dir} holds a run with other settings "
+                f"{output_dir} holds a run with other settings: "
                 + ", ".join(
                     f"{key}: {old!r} there, {new!r} now"
                     for key, (old, new) in changed.items()
                 )
-                + ". Pass another --output-dir, or the same settings to resume."
+                + ". Pass another --output-dir, or the same settings to "
+                "resume."
             )
-    config_path.write_text(json.dumps(vars(args), indent=2) + "\n")
+        before = previous.get("epochs")
+        if args.epochs != before:
+            if not isinstance(before, int) or args.epochs < before:
+                raise SystemExit(
+                    f"{output_dir} holds a run of {before!r} epochs; it "
+                    f"cannot be shortened to --epochs {args.epochs}."
+                )
+            if not args.extend:
+                raise SystemExit(
+                    f"{output_dir} holds a run of {before} epochs, not "
+                    f"{args.epochs}. Pass --extend to train it to "
+                    f"{args.epochs} epochs (the learning-rate schedule is "
+                    f"then stretched to {args.epochs} epochs from epoch "
+                    f"{epochs_done + 1} on), or --epochs {before} to resume."
+                )
+            extensions.append(
+                {
+                    "from_epochs": before,
+                    "to_epochs": args.epochs,
+                    "at_epoch": epochs_done,
+                }
+            )
+    files.write_json(
+        output_dir / "config.json",
+        {**vars(args), "extensions": extensions},
+    )
 
 
-def make_datasets(args):
+def make_datasets(args, first_epoch):
+    """The training data of epochs `first_epoch` ... `--epochs` - 1 (each
+    epoch a function of the seed and its index) and the validation data."""
     use_tf_data = args.pipeline == "tfdata" or (
         args.pipeline == "auto" and data.tensorflow_available()
     )
     if use_tf_data:
-        splits = [
-            data.cifar_dataset(
-                args.dataset,
-                split,
-                batch_size=args.batch_size,
-                data_dir=args.data_dir,
-                seed=args.seed,
-                limit=args.limit,
-            )
-            for split in ("train", "test")
-        ]
-        return splits, "tf.data"
+        common = {
+            "batch_size": args.batch_size,
+            "data_dir": args.data_dir,
+            "seed": args.seed,
+            "limit": args.limit,
+        }
+        train = data.cifar_dataset(
+            args.dataset,
+            "train",
+            epochs=max(args.epochs, first_epoch + 1),
+            first_epoch=first_epoch,
+            **common,
+        )
+        test = data.cifar_dataset(args.dataset, "test", **common)
+        return (train, test), "tf.data"
     splits = []
     for split in ("train", "test"):
         images, labels = data.load_cifar_arrays(
@@ -242,15 +303,25 @@ def make_datasets(args):
                 shuffle=split == "train",
                 seed=args.seed,
                 name=args.dataset,
+                first_epoch=first_epoch if split == "train" else 0,
             )
         )
     return splits, "arrays"
 
 
-def count_images(dataset):
+def steps_per_epoch(train, epochs, first_epoch):
+    if isinstance(train, data.CifarBatches):
+        return len(train)
+    return len(train) // (max(epochs, first_epoch + 1) - first_epoch)
+
+
+def count_images(dataset, steps=None):
+    """Images in one epoch of `dataset` (the first `steps` batches)."""
     if isinstance(dataset, data.CifarBatches):
         return len(dataset.labels)
-    return sum(1 for _ in dataset.unbatch())
+    if steps is not None:
+        dataset = dataset.take(steps)
+    return sum(int(labels.shape[0]) for _, labels in dataset)
 
 
 def build(args, classes, steps_per_epoch, output_dir):
@@ -313,36 +384,99 @@ def export(best_path, output_dir):
     return target
 
 
+def prepare_output_dir(args):
+    """The output folder, made; its backup's finished epochs (0 if none)."""
+    output_dir = pathlib.Path(args.output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise SystemExit(
+            f"--output-dir {output_dir} is a file, not a folder: pass a "
+            "folder (it is created when missing)."
+        )
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        files.remove_leftovers(output_dir)  # of writes a kill interrupted
+        state = checkpoints.clean_backup(output_dir / training.BACKUP)
+        done = state["epochs_done"] if state else 0
+        history = training.read_history(output_dir / training.HISTORY)
+    except (checkpoints.BackupError, training.HistoryError) as error:
+        raise SystemExit(str(error)) from None
+    except OSError as error:
+        raise SystemExit(
+            f"cannot use --output-dir {output_dir}: {error}"
+        ) from None
+    if len(history) < done:
+        raise SystemExit(
+            f"{output_dir / training.HISTORY} has {len(history)} epochs but "
+            f"the backup holds {done}: it was edited or replaced. Pass "
+            "another --output-dir."
+        )
+    return output_dir, done
+
+
+def train(model, train_data, test, args, recipe, callbacks, steps, done):
+    """`model.fit` over the epochs not yet done; Ctrl-C ends with a line
+    that says how to resume."""
+    if done >= args.epochs:
+        print(f"All {args.epochs} epochs are done: nothing to train.")
+        return
+    try:
+        model.fit(
+            train_data,
+            validation_data=test,
+            epochs=args.epochs,
+            steps_per_epoch=steps,
+            callbacks=[*recipe.callbacks, *callbacks],
+            verbose=args.verbose,
+            shuffle=False,  # the pipelines shuffle themselves
+        )
+    except KeyboardInterrupt:
+        finished = checkpoints.epochs_done(
+            pathlib.Path(args.output_dir) / training.BACKUP
+        )
+        print(
+            f"\nInterrupted after {finished} of {args.epochs} epochs. Run the "
+            "same command again to resume from there."
+        )
+        raise SystemExit(130) from None
+
+
 def main(argv=None, callbacks=()):
     """Runs the training; `callbacks` are added to the recipe's (for tests)."""
     args = parse_arguments(argv)
     started = time.time()
-    output_dir = pathlib.Path(args.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    check_resumable(output_dir, args)
+    output_dir, done = prepare_output_dir(args)
+    check_resumable(output_dir, args, done)
     keras.utils.set_random_seed(args.seed)
     keras.config.set_dtype_policy(POLICIES[args.mixed_precision])
     classes = data.LAYOUTS[args.dataset].classes
-    (train, test), pipeline = make_datasets(args)
+    (train_data, test), pipeline = make_datasets(args, done)
+    steps = steps_per_epoch(train_data, args.epochs, done)
     with training.distribution_scope(args.distribute):
-        model, recipe = build(args, classes, len(train), output_dir)
+        model, recipe = build(args, classes, steps, output_dir)
     print(
         f"{model.name}: {model.count_params():,} parameters, backend "
         f"{keras.backend.backend()}, {pipeline} pipeline, policy "
         f"{keras.config.dtype_policy().name}, output {output_dir}"
+        + (f", resuming after epoch {done}" if done else "")
     )
-    model.fit(
-        train,
-        validation_data=test,
-        epochs=args.epochs,
-        callbacks=[*recipe.callbacks, *callbacks],
-        verbose=args.verbose,
-        shuffle=False,  # the pipelines shuffle themselves
+    train(model, train_data, test, args, recipe, callbacks, steps, done)
+    summary = summarise(
+        model, args, output_dir, pipeline, train_data, test, steps
     )
-    history = training.read_history(output_dir / "history.csv")
-    best_path = output_dir / "best_model.keras"
-    train_images = count_images(train)
+    summary["wall_time_s_this_invocation"] = time.time() - started
+    files.write_json(output_dir / "summary.json", summary)
+    print(final_line(summary, args, output_dir))
+    return summary
+
+
+def summarise(model, args, output_dir, pipeline, train_data, test, steps):
+    history = training.read_history(output_dir / training.HISTORY)
+    best_path = output_dir / training.BEST_MODEL
+    train_images = count_images(train_data, steps)
     train_seconds = sum(row.get("train_time_s", 0.0) for row in history)
+    best = max(
+        history, key=lambda row: row.get("val_accuracy", -1.0), default=None
+    )
     summary = {
         "model": model.name,
         "attention": args.attention,
@@ -362,14 +496,9 @@ def main(argv=None, callbacks=()):
         if history
         else None,
         "final_test_loss": history[-1].get("val_loss") if history else None,
-        "best_test_accuracy": max(
-            (row.get("val_accuracy", math.nan) for row in history),
-            default=math.nan,
-        ),
-        "best_epoch": 1
-        + max(history, key=lambda row: row.get("val_accuracy", -1.0))["epoch"]
-        if history
-        else None,
+        "best_test_accuracy": best.get("val_accuracy") if best else None,
+        "best_epoch": 1 + best["epoch"] if best else None,
+        "best_model": str(best_path) if best_path.exists() else None,
         "train_time_s": train_seconds,
         "train_images_per_s": train_images * len(history) / train_seconds
         if train_seconds
@@ -380,20 +509,23 @@ def main(argv=None, callbacks=()):
     if args.export and best_path.exists():
         target = export(best_path, output_dir)
         summary["saved_model"] = str(target) if target else None
-    summary["wall_time_s_this_invocation"] = time.time() - started
-    (output_dir / "summary.json").write_text(
-        json.dumps(summary, indent=2) + "\n"
-    )
-    print(
+    return summary
+
+
+def final_line(summary, args, output_dir):
+    def number(value, digits=4):
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    return (
         f"\n{summary['model']} on {args.dataset} ({summary['train_images']} "
         f"training images, {summary['epochs']} epochs): final test accuracy "
-        f"{summary['final_test_accuracy']:.4f}, best "
-        f"{summary['best_test_accuracy']:.4f} (epoch {summary['best_epoch']}), "
+        f"{number(summary['final_test_accuracy'])}, best "
+        f"{number(summary['best_test_accuracy'])} (epoch "
+        f"{summary['best_epoch'] or 'n/a'}), "
         f"{summary['train_images_per_s'] or 0:.0f} images/s, "
         f"{summary['wall_time_s_this_invocation']:.0f} s. Results in "
         f"{output_dir}"
     )
-    return summary
 
 
 if __name__ == "__main__":

@@ -89,13 +89,13 @@ def main(argv=None, callbacks=()):
         for split in ("train", "test")
     )
     blocks = args.blocks.split(",") if args.blocks else None
-    hypermodel = tuning.AttentionHyperModel(
-        builder=args.model,
-        blocks=blocks,
-        epochs=args.epochs,
-        steps_per_epoch=len(train),
-    )
     try:
+        hypermodel = tuning.AttentionHyperModel(
+            builder=args.model,
+            blocks=blocks,
+            epochs=args.epochs,
+            steps_per_epoch=len(train),
+        )
         results = tuning.search(
             train,
             test,
@@ -108,8 +108,13 @@ def main(argv=None, callbacks=()):
             seed=args.seed,
             verbose=args.verbose,
             callbacks=callbacks,
+            settings={
+                "data_dir": args.data_dir,
+                "limit": args.limit,
+                "batch_size": args.batch_size,
+            },
         )
-    except FileExistsError as error:
+    except (FileExistsError, ValueError) as error:
         raise SystemExit(str(error)) from None
     if not results.is_chief:
         return results  # a worker: the chief writes the results

@@ -2,13 +2,21 @@
 
 Importing the package registers every layer with Keras' serialization under
 the package name `keras_chattn`, which `.keras` files written by these layers
-refer to: import keras_chattn before `keras.saving.load_model`.
+refer to: import keras_chattn before `keras.saving.load_model`, or load
+with `keras_chattn.saving.load_model`, which does it for you.
+
+Subpackages: `layers` (the blocks and their registry), `models` (builders),
+`data` (CIFAR pipelines), `training` (the CIFAR recipe), `tuning` (Keras
+Tuner, imported on its own: `import keras_chattn.tuning`), `analysis`
+(the papers' measures), `saving` (loading `.keras` files), `utils`
+(argument checks, axes, environment, atomic files).
 """
 
 from keras_chattn import analysis
 from keras_chattn import data
 from keras_chattn import layers
 from keras_chattn import models
+from keras_chattn import saving
 from keras_chattn import training
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import CBAM
@@ -41,5 +49,6 @@ __all__ = [
     "get_attention",
     "layers",
     "models",
+    "saving",
     "training",
 ]

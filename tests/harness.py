@@ -25,6 +25,12 @@ CrossLayerPooling), and `output_shape` states an output that is not the
   the policy, no NaN/inf on a map with more positions than a float16 sum can
   count (64x64 = 4096 > 2048), outputs close to float32 with equal weights,
   and a finite training step;
+- gradients: under float32, `mixed_float16` and `mixed_bfloat16`, the
+  gradients of the output's mean with respect to the input and every
+  trainable weight are finite on a map with one all-zero channel, a
+  constant map and a large one (100, on 64x64), where a square root, a
+  variance or a float16 sum would break (other backends: float32, the
+  zero-channel map);
 - channels_first: equal weights give the transposed output;
 - saved artifacts: `.keras` reloads in a NEW process that imports only
   keras_chattn (default `safe_mode`), and the `model.export()` SavedModel
@@ -345,6 +351,100 @@ def check_mixed_bfloat16(case, tmp_path):
     _check_mixed_precision(case, "mixed_bfloat16")
 
 
+def gradients(layer, inputs):
+    """d mean(layer(inputs)) / d (inputs, trainable weights), as NumPy.
+
+    The mean, as a loss averages: a sum over every position of a large map
+    has gradients beyond float16 without any fault of the layer (training
+    scales its loss for that).
+    """
+    weights = layer.trainable_variables
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        tensors = [tf.constant(x) for x in inputs]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            total = tf.reduce_mean(
+                tf.cast(layer(case_value(tensors), training=True), "float32")
+            )
+        grads = tape.gradient(total, [*tensors, *weights])
+        return [np.asarray(g) for g in grads if g is not None]
+    if BACKEND == "jax":
+        import jax
+
+        def total(values, tensors):
+            with keras.StatelessScope(
+                state_mapping=list(zip(weights, values, strict=True))
+            ):
+                y = layer(case_value(tensors), training=True)
+            return keras.ops.mean(keras.ops.cast(y, "float32"))
+
+        values = [w.value for w in weights]
+        weight_grads, input_grads = jax.grad(total, argnums=(0, 1))(
+            values, [jax.numpy.asarray(x) for x in inputs]
+        )
+        return [np.asarray(g) for g in [*input_grads, *weight_grads]]
+    import torch
+
+    tensors = [torch.tensor(x, requires_grad=True) for x in inputs]
+    total = layer(case_value(tensors), training=True).float().mean()
+    total.backward()
+    grads = [t.grad for t in tensors] + [w.value.grad for w in weights]
+    return [g.detach().cpu().numpy() for g in grads if g is not None]
+
+
+def case_value(tensors):
+    """A list for several inputs, the tensor itself for one."""
+    return tensors if len(tensors) > 1 else tensors[0]
+
+
+GRADIENT_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def gradient_inputs(case, label, large):
+    """The maps of the gradient check: one channel all zero (the rest
+    random), constant, and large."""
+    if label == "zero channel":
+        inputs = case.unpack(case.inputs(batch=2, seed=4))
+        for x in inputs:
+            x[..., 0] = 0.0
+        return None, inputs
+    spec, value = (None, 0.5) if label == "constant" else (large, 100.0)
+    return spec, [
+        np.full((2, *shape), value, "float32") for shape in case.shapes(spec)
+    ]
+
+
+def check_gradients(case, tmp_path):
+    large = case.with_spatial(64, 64)
+    previous = keras.config.dtype_policy()
+    # Other backends run the float32 check on the zero-channel map only:
+    # their eager gradients are slow, and the policies' numerics are the
+    # layers' own (keras.ops), checked here on TensorFlow.
+    full = BACKEND == "tensorflow"
+    policies = GRADIENT_POLICIES if full else ("float32",)
+    labels = (
+        ("zero channel", "constant", "large") if full else ("zero channel",)
+    )
+    try:
+        for policy in policies:
+            if _torch_cpu_float16(policy):
+                continue
+            keras.config.set_dtype_policy(policy)
+            for label in labels:
+                spec, inputs = gradient_inputs(case, label, large)
+                layer = case.make()
+                layer.build(case.batch_shape(spec))
+                randomize_weights(layer)
+                for grad in gradients(layer, inputs):
+                    assert np.all(np.isfinite(grad)), (
+                        f"non-finite gradient under {policy} on a {label} map"
+                    )
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def check_channels_first(case, tmp_path):
     last = case.make(data_format="channels_last")
     last.build(case.batch_shape())
@@ -454,6 +554,7 @@ CHECKS = [
     check_jit_compile,
     check_mixed_float16,
     check_mixed_bfloat16,
+    check_gradients,
     check_channels_first,
     check_saved_artifacts,
 ]

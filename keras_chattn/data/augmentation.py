@@ -2,13 +2,15 @@
 
 He et al. (2016): pad each image with `PAD` = 4 zero pixels on every side,
 crop a random 32x32 window, flip horizontally with probability 1/2. The
-tf.data pipeline does it with stateless TensorFlow ops (`tf_augment`); the
-TensorFlow-free batches with Keras preprocessing layers
-(`augmentation_layers`), which give the same images: a shift by a whole
-number of pixels in [-4, 4] with zero fill.
+tf.data pipeline does it with stateless TensorFlow ops (`tf_augment`), the
+TensorFlow-free batches with NumPy (`numpy_augment`), both seeded per image
+so that an epoch's images depend only on the seed and the epoch;
+`augmentation_layers` gives the same transformation as Keras preprocessing
+layers, for models that augment in the graph.
 """
 
 import keras
+import numpy as np
 
 from keras_chattn.data import cifar_files
 
@@ -20,15 +22,44 @@ SHIFT_FACTOR = PAD / 32
 
 
 def tf_augment(tf, image, seed):
-    """Pad, random crop and random flip of one HWC image, seeded (int64)."""
-    seeds = tf.random.experimental.stateless_split(
-        tf.stack([seed, tf.constant(0, tf.int64)]), num=2
-    )
+    """Pad, random crop and random flip of one HWC image.
+
+    `seed` is a shape-(2,) int64 tensor; the same seed gives the same image.
+    """
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
     padded = tf.pad(image, [[PAD, PAD], [PAD, PAD], [0, 0]])
     image = tf.image.stateless_random_crop(
         padded, size=cifar_files.IMAGE_SHAPE, seed=seeds[0]
     )
     return tf.image.stateless_random_flip_left_right(image, seed=seeds[1])
+
+
+def numpy_augment(images, rng):
+    """Pad, random crop and random flip of a uint8 NHWC batch, in NumPy.
+
+    Each image gets its own offsets in [0, 2 * PAD] and its own flip, drawn
+    from `rng` (a `numpy.random.Generator`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_chattn.data.augmentation import numpy_augment
+    >>> images = np.ones((2, 32, 32, 3), "uint8")
+    >>> out = numpy_augment(images, np.random.default_rng(0))
+    >>> out.shape, out.dtype, int(out.max())
+    ((2, 32, 32, 3), dtype('uint8'), 1)
+    """
+    count, height, width = images.shape[:3]
+    offsets = rng.integers(0, 2 * PAD + 1, size=(count, 2))
+    flips = rng.random(count) < 0.5
+    padded = np.pad(images, ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
+    out = np.empty_like(images)
+    for index, ((top, left), flip) in enumerate(
+        zip(offsets, flips, strict=True)
+    ):
+        crop = padded[index, top : top + height, left : left + width]
+        out[index] = crop[:, ::-1] if flip else crop
+    return out
 
 
 def augmentation_layers(seed=None):

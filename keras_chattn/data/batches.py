@@ -7,7 +7,7 @@ import numpy as np
 
 from keras_chattn.data import arrays
 from keras_chattn.data import cifar_files
-from keras_chattn.data.augmentation import augmentation_layers
+from keras_chattn.data.augmentation import numpy_augment
 from keras_chattn.utils import validation
 
 
@@ -16,8 +16,13 @@ class CifarBatches(keras.utils.PyDataset):
 
     The TensorFlow-free counterpart of `keras_chattn.data.cifar_dataset`, for
     `model.fit` on the JAX or PyTorch backend where TensorFlow is not
-    installed: augmentation runs through Keras preprocessing layers
-    (`augmentation_layers`), so on the backend in use.
+    installed: augmentation (pad, crop, flip) runs in NumPy.
+
+    An epoch's order and augmentation depend only on `seed` and the epoch's
+    index, never on what the process did before: the batches count epochs
+    from `first_epoch` (one more at every `on_epoch_end`), so a run resumed
+    at epoch k with `first_epoch=k` sees what an uninterrupted run saw at
+    epoch k.
 
     Args:
         images: uint8 `(N, 32, 32, 3)` images, e.g. from
@@ -27,7 +32,9 @@ class CifarBatches(keras.utils.PyDataset):
         augment: random shift and flip. Defaults to False.
         shuffle: a new order every epoch. Defaults to False.
         seed: integer seed of the order and the augmentation. Defaults to
-            None.
+            None (a fresh seed: not reproducible).
+        first_epoch: index of the epoch the first batches belong to.
+            Defaults to 0.
         name: "cifar10" or "cifar100", for the normalisation statistics.
             Defaults to "cifar10".
         data_format: "channels_last" or "channels_first". Defaults to None:
@@ -54,6 +61,7 @@ class CifarBatches(keras.utils.PyDataset):
         seed=None,
         name="cifar10",
         data_format=None,
+        first_epoch=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -76,11 +84,11 @@ class CifarBatches(keras.utils.PyDataset):
         self.shuffle = validation.boolean("shuffle", shuffle)
         self.name = cifar_files.layout(name).name
         self.data_format = validation.data_format(data_format)
-        self._rng = np.random.default_rng(seed)
-        self._augmenter = augmentation_layers(seed) if augment else None
-        self._order = np.arange(len(self.labels))
-        if shuffle:
-            self._rng.shuffle(self._order)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**63)
+        self.seed = validation.non_negative_int("seed", seed)
+        self.epoch = validation.non_negative_int("first_epoch", first_epoch)
+        self._order = self._epoch_order()
 
     def __len__(self):
         return math.ceil(len(self.labels) / self.batch_size)
@@ -93,16 +101,21 @@ class CifarBatches(keras.utils.PyDataset):
         chosen = self._order[
             index * self.batch_size : (index + 1) * self.batch_size
         ]
-        images = self.images[chosen].astype("float32")
-        if self._augmenter is not None:
-            images = keras.ops.convert_to_numpy(
-                self._augmenter(images, training=True)
-            )
+        images = self.images[chosen]
+        if self.augment:
+            rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+            images = numpy_augment(images, rng)
         images = arrays.normalize(images, self.name)
         if self.data_format == "channels_first":
             images = images.transpose(0, 3, 1, 2)
         return images, self.labels[chosen]
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self._rng.shuffle(self._order)
+        self.epoch += 1
+        self._order = self._epoch_order()
+
+    def _epoch_order(self):
+        if not self.shuffle:
+            return np.arange(len(self.labels))
+        rng = np.random.default_rng([self.seed, self.epoch, 0])
+        return rng.permutation(len(self.labels))

@@ -24,6 +24,9 @@ import numpy as np
 from keras_chattn.utils import validation
 
 IMAGE_SHAPE = (32, 32, 3)
+# The largest official file (CIFAR-100 `train`, 50,000 images) is about
+# 160 MB; anything far larger is not a CIFAR file and is not read.
+MAX_FILE_BYTES = 512 * 1024 * 1024
 PIXELS = 32 * 32 * 3
 
 
@@ -97,6 +100,18 @@ class _RefusedClass(pickle.UnpicklingError):
     """The file asked for a class or function outside the allowed set."""
 
 
+def _bytes_from_nothing_or_text(*args):
+    """`bytes()` for pickles: b"" (what protocol 2 writes for an empty
+    bytes value) or text, never a size (bytes(10**10) would allocate it)."""
+    if not args:
+        return b""
+    if len(args) == 2 and isinstance(args[0], str) and args[1] == "latin1":
+        return args[0].encode("latin1")
+    raise _RefusedClass(
+        f"builtins.bytes{tuple(type(a).__name__ for a in args)}"
+    )
+
+
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Rebuilds containers, strings, numbers and NumPy arrays, nothing else."""
 
@@ -108,10 +123,17 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
         # Protocol-2 pickles written by Python 3 store bytes through it.
         ("_codecs", "encode"),
     }
+    SUBSTITUTES = {
+        ("builtins", "bytes"): _bytes_from_nothing_or_text,
+        # How protocol 2 names builtins (for Python 2 readers).
+        ("__builtin__", "bytes"): _bytes_from_nothing_or_text,
+    }
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
+        if (module, name) in self.SUBSTITUTES:
+            return self.SUBSTITUTES[module, name]
         raise _RefusedClass(f"{module}.{name}")
 
 
@@ -131,6 +153,13 @@ def read_batch(path, layout):
     """
     path = pathlib.Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CifarFileError(
+                f"CIFAR file {path} is {size:,} bytes; the largest official "
+                f"file is about 160 MB, so files over {MAX_FILE_BYTES:,} "
+                "bytes are refused unread."
+            )
         raw = path.read_bytes()
     except OSError as error:
         raise CifarFileError(
@@ -144,7 +173,19 @@ def read_batch(path, layout):
             "holds only arrays, lists, strings and numbers, so this one may "
             "have been tampered with. Download it again from the official site."
         ) from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        RecursionError,
+        MemoryError,
+        UnicodeDecodeError,
+    ) as error:
         raise CifarFileError(
             f"CIFAR file {path} ({len(raw)} bytes) is truncated or corrupt "
             f"and cannot be read: {error}. Download it again."
@@ -152,17 +193,60 @@ def read_batch(path, layout):
     return _check_batch(path, batch, layout)
 
 
+def _keys(batch):
+    """The dict's keys for a message, whatever their types (first 10)."""
+    keys = [repr(key)[:40] for key in list(batch)[:10]]
+    return "[" + ", ".join(keys) + (", ...]" if len(batch) > 10 else "]")
+
+
+def _labels(path, labels, count, classes):
+    """`count` integer labels as an int64 array, checked before NumPy
+    sees them: a list of anything but ints (nested lists of shared
+    references can expand to gigabytes in `np.asarray`) is refused."""
+    if isinstance(labels, np.ndarray):
+        if labels.shape != (count,) or not np.issubdtype(
+            labels.dtype, np.integer
+        ):
+            raise CifarFileError(
+                f"{path}: expected {count} integer labels, one per image; "
+                f"found {labels.dtype} labels of shape {labels.shape}"
+            )
+        return labels.astype("int64")
+    if not isinstance(labels, list) or len(labels) != count:
+        described = (
+            f"a list of {len(labels)}"
+            if isinstance(labels, list)
+            else type(labels).__name__
+        )
+        raise CifarFileError(
+            f"{path}: expected a list of {count} integer labels, one per "
+            f"image; found {described}"
+        )
+    for label in labels:
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise CifarFileError(
+                f"{path}: labels must be integers; found a "
+                f"{type(label).__name__} among them"
+            )
+        if not 0 <= label < classes:
+            raise CifarFileError(
+                f"{path}: labels must lie in [0, {classes}); found "
+                f"{str(label)[:20]}"
+            )
+    return np.asarray(labels, dtype="int64")
+
+
 def _check_batch(path, batch, layout):
     if not isinstance(batch, dict) or b"data" not in batch:
         raise CifarFileError(
             f"{path} is not a CIFAR batch file: expected a dict with keys "
             f"b'data' and {layout.label_key!r}, found {type(batch).__name__}"
-            + (f" with keys {sorted(batch)}" if isinstance(batch, dict) else "")
+            + (f" with keys {_keys(batch)}" if isinstance(batch, dict) else "")
         )
     if layout.label_key not in batch:
         raise CifarFileError(
             f"{path} has no {layout.label_key!r} entry: is it a "
-            f"{layout.name} file? Keys found: {sorted(batch)}"
+            f"{layout.name} file? Keys found: {_keys(batch)}"
         )
     data = batch[b"data"]
     if (
@@ -180,14 +264,9 @@ def _check_batch(path, batch, layout):
             f"{path}: b'data' must be a uint8 array of shape (N, {PIXELS}); "
             f"found a {described}"
         )
-    labels = np.asarray(batch[layout.label_key])
-    if labels.shape != (data.shape[0],) or not np.issubdtype(
-        labels.dtype, np.integer
-    ):
-        raise CifarFileError(
-            f"{path}: expected {data.shape[0]} integer labels, one per image; "
-            f"found {labels.dtype} labels of shape {labels.shape}"
-        )
+    labels = _labels(
+        path, batch[layout.label_key], data.shape[0], layout.classes
+    )
     if labels.size and (labels.min() < 0 or labels.max() >= layout.classes):
         raise CifarFileError(
             f"{path}: labels must lie in [0, {layout.classes}); found "

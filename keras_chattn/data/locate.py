@@ -12,6 +12,7 @@ Nothing here imports TensorFlow.
 """
 
 import dataclasses
+import logging
 import os
 import pathlib
 
@@ -20,6 +21,7 @@ from keras_chattn.utils.environment import keras_home
 from keras_chattn.utils.environment import reachable
 
 ENV_VAR = "KERAS_CHATTN_DATA_DIR"
+LOG = logging.getLogger("keras_chattn.data")
 SOURCES = ("auto", "tfds", "files")
 DOWNLOAD_HOSTS = {
     "files": ("www.cs.toronto.edu", 443),
@@ -66,6 +68,22 @@ def files_folder(directory, layout):
     ):
         if cifar_files.holds_files(folder, layout):
             return folder
+    return None
+
+
+def partial_folder(directory, layout):
+    """(folder, missing file names) where `directory` holds some of the
+    official files but not the test file that marks a complete folder;
+    None otherwise."""
+    directory = pathlib.Path(directory)
+    names = (*layout.train_files, *layout.test_files)
+    for folder in (directory, directory / layout.folder):
+        present = [name for name in names if (folder / name).is_file()]
+        if present:
+            missing = [
+                name for name in layout.test_files if name not in present
+            ]
+            return folder, missing
     return None
 
 
@@ -132,9 +150,27 @@ def find(layout, data_dir=None, source="auto"):
             continue
         folder = files_folder(directory, layout)
         if folder is not None:
+            if description != "data_dir" and data_dir is not None:
+                LOG.warning(
+                    "data_dir %s holds no %s files; reading them from $%s "
+                    "= %s instead",
+                    data_dir,
+                    layout.name,
+                    ENV_VAR,
+                    folder,
+                )
             return Found("files", folder)
         if source == "auto" and prepared_tfds(directory, layout):
             return Found("tfds", directory)
+        partial = partial_folder(directory, layout)
+        if partial is not None:
+            folder, missing = partial
+            raise DataNotFoundError(
+                f"{description} {folder} holds {layout.name} files but not "
+                f"{', '.join(missing)}, which a complete '{layout.folder}' "
+                "folder has: copy the missing file there (or pass the "
+                "complete folder)."
+            )
         searched.append(f"{description} {directory}")
     if source == "auto":
         if prepared_tfds(tfds_default_dir(), layout):

@@ -6,10 +6,13 @@ it).
 
 Training augmentation is the standard CIFAR recipe
 (`keras_chattn.data.augmentation`). Random numbers come from stateless ops
-seeded per image from a `tf.data.Dataset.random` stream, so a pipeline built
-twice with the same `seed` yields the same batches, epoch after epoch.
+seeded per image, so a pipeline built twice with the same `seed` yields the
+same batches, epoch after epoch; with `epochs=` each epoch's order and
+augmentation depend on the seed and the epoch's index alone, which is what
+makes a resumed run equal to an uninterrupted one.
 """
 
+from keras_chattn.data import arrays
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
 from keras_chattn.data.augmentation import tf_augment
@@ -31,6 +34,8 @@ def cifar_dataset(
     limit=None,
     drop_remainder=False,
     data_format=None,
+    epochs=None,
+    first_epoch=0,
 ):
     """A batched, prefetching `tf.data.Dataset` of CIFAR images and labels.
 
@@ -68,6 +73,17 @@ def cifar_dataset(
         drop_remainder: drop the last, smaller batch. Defaults to False.
         data_format: "channels_last" (NHWC) or "channels_first" (NCHW).
             Defaults to None: `keras.config.image_data_format()`.
+        epochs: None (the default), or the number of epochs of the run: the
+            dataset then holds epochs `first_epoch` ... `epochs - 1` one
+            after the other, each shuffled and augmented as a function of
+            `seed` and its index only, so a run resumed at epoch k (with
+            `first_epoch=k`) sees exactly what an uninterrupted run saw.
+            Pass `steps_per_epoch=dataset.cardinality() // (epochs -
+            first_epoch)` to `fit`. Without it, the dataset is one epoch
+            that reshuffles each time it is iterated, which depends on how
+            often this process has iterated it.
+        first_epoch: with `epochs`, the index of the first epoch held.
+            Defaults to 0.
 
     Returns:
         A `tf.data.Dataset` of `(images, labels)` batches, with a known
@@ -91,13 +107,57 @@ def cifar_dataset(
     cifar_files.check_split(split)
     batch_size = validation.positive_int("batch_size", batch_size)
     limit = validation.optional_positive_int("limit", limit)
-    seed = _check_seed(seed)
+    seed = validation.non_negative_int("seed", seed, optional=True)
+    epochs = validation.optional_positive_int("epochs", epochs)
+    first_epoch = validation.non_negative_int("first_epoch", first_epoch)
+    if epochs is not None and first_epoch > epochs:
+        raise ValueError(
+            f"first_epoch must be at most epochs={epochs}. Received: "
+            f"first_epoch={first_epoch}"
+        )
     data_format = validation.data_format(data_format)
     augment = _flag("augment", augment, split)
     shuffle = _flag("shuffle", shuffle, split)
     validation.boolean("cache", cache)
     validation.boolean("drop_remainder", drop_remainder)
     tf = import_tensorflow("keras_chattn.data.cifar_dataset")
+    mean = tf.constant(layout.mean, "float32")
+    std = tf.constant(layout.std, "float32")
+
+    def finish(image, label):
+        image = (tf.cast(image, "float32") / 255.0 - mean) / std
+        if data_format == "channels_first":
+            image = tf.transpose(image, [2, 0, 1])
+        return image, label
+
+    def batched(dataset):
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    if epochs is not None:
+        images, labels = arrays.load_cifar_arrays(
+            name, split, data_dir=data_dir, source=source, limit=limit
+        )
+        if seed is None:
+            seed = int(tf.random.uniform([], 0, 2**31 - 1, tf.int64))
+        examples = (tf.constant(images), tf.constant(labels))
+
+        def one_epoch(epoch):
+            dataset = _epoch(tf, examples, seed, epoch, shuffle)
+            return _augment_or_finish(tf, dataset, augment, finish).batch(
+                batch_size, drop_remainder=drop_remainder
+            )
+
+        per_epoch = len(labels) // batch_size
+        if not drop_remainder and len(labels) % batch_size:
+            per_epoch += 1
+        dataset = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+        dataset = dataset.apply(
+            tf.data.experimental.assert_cardinality(
+                per_epoch * (epochs - first_epoch)
+            )
+        )
+        return dataset.prefetch(tf.data.AUTOTUNE)
     found = locate.find(layout, data_dir, source)
     if found.kind == "files":
         images, labels = cifar_files.read_split(found.path, layout, split)
@@ -119,43 +179,66 @@ def cifar_dataset(
         dataset = dataset.shuffle(
             count or 50000, seed=seed, reshuffle_each_iteration=True
         )
-    mean = tf.constant(layout.mean, "float32")
-    std = tf.constant(layout.std, "float32")
-
-    def finish(image, label):
-        image = (tf.cast(image, "float32") / 255.0 - mean) / std
-        if data_format == "channels_first":
-            image = tf.transpose(image, [2, 0, 1])
-        return image, label
-
     if augment:
         randoms = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=True
         )
         dataset = tf.data.Dataset.zip((dataset, randoms)).map(
             lambda example, random: finish(
-                tf_augment(tf, example[0], random), example[1]
+                tf_augment(
+                    tf, example[0], tf.stack([random, tf.constant(0, tf.int64)])
+                ),
+                example[1],
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     else:
         dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return batched(dataset)
+
+
+def _epoch(tf, examples, seed, epoch, shuffle):
+    """The (image, label) tensors `examples` in the order of epoch `epoch`,
+    each with its augmentation seed: functions of (`seed`, `epoch`) only.
+
+    Stateless ops throughout, so nothing depends on TensorFlow's global
+    seed or on how often this process has iterated the dataset.
+    """
+    images, labels = examples
+    # Distinct for every (seed, epoch) pair while epoch < 2**20.
+    epoch_seed = tf.constant(seed, tf.int64) * 2**20 + epoch
+    count = tf.shape(labels, out_type=tf.int64)[0]
+    order = tf.range(count)
+    if shuffle:
+        keys = tf.random.stateless_uniform(
+            [count], seed=tf.stack([epoch_seed, tf.constant(-1, tf.int64)])
+        )
+        order = tf.argsort(keys, stable=True)
+    return (
+        tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64))
+        .enumerate()
+        .map(
+            lambda position, index: (
+                (tf.gather(images, index), tf.gather(labels, index)),
+                tf.stack([epoch_seed, position]),
+            )
+        )
+    )
+
+
+def _augment_or_finish(tf, dataset, augment, finish):
+    def one(example, image_seed):
+        image, label = example
+        if augment:
+            image = tf_augment(tf, image, image_seed)
+        return finish(image, label)
+
+    return dataset.map(
+        one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
 
 
 def _flag(argument, value, split):
     """`value`, or for None its default: True for "train" only."""
     value = validation.optional_boolean(argument, value)
     return split == "train" if value is None else value
-
-
-def _check_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(
-            "seed must be a non-negative integer or None. "
-            f"Received: seed={seed!r}"
-        )
-    return seed

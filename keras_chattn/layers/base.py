@@ -10,12 +10,27 @@ gate turns the sum into one weight per channel.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
 POOL_TYPES = ("avg", "max", "lse", "lp")
+
+
+def saturate(values, dtype):
+    """`values` clipped to the finite range of `dtype`.
+
+    The lse and lp pools are computed in float32; under `mixed_float16` a
+    large map's L2 norm (sqrt(H * W) times its RMS) can exceed float16's
+    largest value, 65504, and would become inf (then NaN in the gate). They
+    saturate there instead.
+    """
+    if dtype == "float32":
+        return values
+    limit = float(np.finfo(dtype).max) if dtype == "float16" else 3.38e38
+    return ops.clip(values, -limit, limit)
 
 
 def clone_initializer(initializer):
@@ -90,7 +105,8 @@ class AttentionLayer(keras.layers.Layer):
         return "(batch, channels, height, width)"
 
     def check_rank(self, input_shape):
-        """Raises unless `input_shape` is 4-D; returns it as a tuple."""
+        """Raises unless `input_shape` is 4-D with no empty spatial axis;
+        returns it as a tuple."""
         input_shape = tuple(input_shape)
         if len(input_shape) != 4:
             raise ValueError(
@@ -98,6 +114,15 @@ class AttentionLayer(keras.layers.Layer):
                 f"{self.axes_description} for "
                 f"data_format={self.data_format!r}. "
                 f"Received: input_shape={input_shape}"
+            )
+        if any(
+            size is not None and size < 1
+            for size in self.spatial_extent(input_shape)
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs a height and width of at least "
+                f"1 (an empty map has nothing to attend to). Received: "
+                f"input_shape={input_shape}"
             )
         return input_shape
 
@@ -116,6 +141,13 @@ class AttentionLayer(keras.layers.Layer):
                 f"{reason}. "
                 f"Received: input_shape={input_shape}"
             )
+        if channels < 1:
+            raise ValueError(
+                f"{type(self).__name__} needs at least one channel (axis "
+                f"{self.channel_axis % 4} of {self.axes_description}). "
+                f"Received: input_shape={input_shape}"
+            )
+
         self.input_spec = keras.layers.InputSpec(
             ndim=4, axes={self.channel_axis: channels}
         )
@@ -161,8 +193,27 @@ class AttentionLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
+    def __call__(self, inputs, *args, **kwargs):
+        check_floating(type(self).__name__, inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+def check_floating(layer_name, inputs):
+    """Refuses integer or boolean maps, which no gate can scale."""
+    for tensor in inputs if isinstance(inputs, (list, tuple)) else [inputs]:
+        dtype = getattr(tensor, "dtype", None)
+        if dtype is None:
+            continue
+        dtype = keras.backend.standardize_dtype(dtype)
+        if not dtype.startswith(("float", "bfloat")):
+            raise ValueError(
+                f"{layer_name} takes floating-point maps; cast the input "
+                f"first (e.g. keras.ops.cast(x, 'float32')). Received: an "
+                f"input of dtype {dtype}"
+            )
 
 
 def set_excitation_arguments(
@@ -278,8 +329,16 @@ class ChannelExcitation(AttentionLayer):
         if pool_type == "lse":
             pooled = ops.logsumexp(wide, axis=axes)
         else:  # "lp": the L2 norm over positions
-            pooled = ops.sqrt(ops.sum(ops.square(wide), axis=axes))
-        return ops.cast(pooled, self.compute_dtype)
+            squares = ops.sum(ops.square(wide), axis=axes)
+            # sqrt has an infinite slope at 0: an all-zero channel gets the
+            # norm 0 with a zero gradient instead of NaN.
+            nonzero = squares > 0
+            pooled = ops.where(
+                nonzero, ops.sqrt(ops.where(nonzero, squares, 1.0)), 0.0
+            )
+        return ops.cast(
+            saturate(pooled, self.compute_dtype), self.compute_dtype
+        )
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

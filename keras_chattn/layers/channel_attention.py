@@ -49,7 +49,10 @@ class ChannelAttention(ChannelExcitation):
     Pools: `"avg"` (mean), `"max"`, `"lse"` (log-sum-exp, a smooth maximum)
     and `"lp"` (L2 norm over positions), the options of the official code.
     `"lse"` and `"lp"` are computed in float32 and cast back, because in
-    float16 they overflow on ordinary maps.
+    float16 they overflow on ordinary maps; under `mixed_float16` they
+    saturate at 65504 (float16's largest value: the lp pool of a 128x128
+    map reaches it once the map's RMS passes 512). An all-zero channel has
+    an lp pool of 0 with a zero gradient (not the NaN of sqrt's slope at 0).
 
     Args:
         reduction: positive int, reduction ratio of the shared MLP. Defaults

@@ -87,6 +87,13 @@ class CrossLayerPooling(keras.layers.Layer):
                     "CrossLayerPooling's inputs must be 4-D with a known "
                     f"channel count. Received: input_shape={list(shapes)}"
                 )
+        batches = sorted({s[0] for s in shapes if s[0] is not None})
+        if len(batches) > 1:
+            raise ValueError(
+                "CrossLayerPooling's inputs are maps of the same images, so "
+                f"their batch sizes must agree; they differ: {batches}. "
+                f"Received: input_shape={[tuple(s) for s in shapes]}"
+            )
         return [tuple(s) for s in shapes]
 
     def output_units(self, shapes):

@@ -44,6 +44,7 @@ from keras_chattn.models.vgg import VGG16
 from keras_chattn.models.vgg import VGG19
 from keras_chattn.models.vgg import vgg
 from keras_chattn.models.weights import copy_weights_by_name
+from keras_chattn.models.weights import load_weights_file
 
 __all__ = [
     "AttentionSpec",
@@ -71,6 +72,7 @@ __all__ = [
     "cifar_resnet",
     "copy_weights_by_name",
     "get_model_builder",
+    "load_weights_file",
     "resnet",
     "small_cnn",
     "summary_table",

@@ -35,6 +35,22 @@ def model_input(input_tensor, input_shape, default_size, min_size, model_name):
             "(height, width, channels) without the batch dimension. "
             f"Received: input_shape={shape}"
         )
+    channels = shape[layout.channel_axis(data_format)]
+    for size in shape:
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, int) or size < 1
+        ):
+            raise ValueError(
+                f"{model_name}: every entry of input_shape must be a positive "
+                f"int (or None for height and width). Received: "
+                f"input_shape={shape}"
+            )
+    if channels is None:
+        raise ValueError(
+            f"{model_name} needs the number of image channels: input_shape's "
+            f"channels entry must be known (None is allowed only for height "
+            f"and width). Received: input_shape={shape}"
+        )
     spatial = layout.spatial_extent((None, *shape), data_format)
     for size in spatial:
         if size is not None and size < min_size:

@@ -42,7 +42,7 @@ def get_model_builder(name):
     >>> get_model_builder("CIFAR_ResNet20").__name__
     'CifarResNet20'
     """
-    key = name.lower() if isinstance(name, str) else name
+    key = name.lower() if isinstance(name, str) else None
     if key not in MODEL_BUILDERS:
         raise ValueError(
             f"model must be one of {sorted(MODEL_BUILDERS)}. "

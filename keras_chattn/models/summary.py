@@ -77,6 +77,12 @@ def summary_table(model, print_fn=print):
     >>> rows[0]["name"], rows[0]["params"], rows[-1]["name"]
     ('conv2_block1_attention', 49, 'total')
     """
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            "model must be a keras.Model (build it first, e.g. "
+            "keras_chattn.models.build_model('resnet50')). Received: "
+            f"model={model!r}"
+        )
     rows = []
     total_macs = 0
     for layer in model.layers:

@@ -6,8 +6,15 @@ starting, so offline use fails in seconds instead of after minutes of
 retries.
 """
 
+import contextlib
 import os
 import pathlib
+import re
+import tempfile
+import warnings
+import zipfile
+
+import h5py
 
 from keras_chattn.utils import environment
 
@@ -58,8 +65,7 @@ def load_weights(model, weights, application, file_stem, include_top, **app):
     if weights is None:
         return model
     if weights != "imagenet":
-        model.load_weights(weights)
-        return model
+        return load_weights_file(model, weights)
     suffix = "" if include_top else "_notop"
     file_name = f"{file_stem}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
     cached = environment.keras_home() / "models" / file_name
@@ -103,3 +109,135 @@ def copy_weights_by_name(source, target):
         destination.set_weights(weights)
         copied += 1
     return copied
+
+
+def load_weights_file(model, path, partial=False):
+    """Loads a `.weights.h5` (or `.keras`) file saved from the same model.
+
+    The file's layers and weight shapes are compared with the model's
+    first; a file saved from another architecture (say with SE blocks, into
+    a model without them) is refused with the layers that differ, instead
+    of loading what happens to fit. With `partial=True` the layers that
+    match are loaded and the others are listed in a warning.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import keras_chattn
+    >>> from keras_chattn.models.weights import load_weights_file
+    >>> path = os.path.join(tempfile.mkdtemp(), "se.weights.h5")
+    >>> keras_chattn.models.cifar_resnet(20, attention="se").save_weights(path)
+    >>> plain = keras_chattn.models.cifar_resnet(20)
+    >>> load_weights_file(plain, path)
+    Traceback (most recent call last):
+    ...
+    ValueError: The weights file ... was saved from another architecture ...
+    """
+    differences = weight_file_differences(model, path)
+    if differences and not partial:
+        raise ValueError(
+            f"The weights file {path} was saved from another architecture "
+            f"than {model.name!r}: {differences}. Build the model the file "
+            "was saved from, or load what matches with "
+            "keras_chattn.models.load_weights_file(model, path, "
+            "partial=True)."
+        )
+    if differences:
+        warnings.warn(
+            f"Loading {path} partially into {model.name!r}: {differences}",
+            stacklevel=2,
+        )
+    model.load_weights(path, skip_mismatch=partial)
+    return model
+
+
+def weight_file_differences(model, path):
+    """What differs between the weights in `path` and `model`'s, as one
+    line ("" when they match)."""
+    with _weights_h5(path) as stored:
+        theirs = _h5_shapes(stored)
+    with tempfile.TemporaryDirectory() as folder:
+        own = pathlib.Path(folder) / "own.weights.h5"
+        model.save_weights(own)
+        ours = _h5_shapes(own)
+    names = _group_names(model)
+    only_file = sorted({_group(k) for k in theirs} - {_group(k) for k in ours})
+    only_model = sorted({_group(k) for k in ours} - {_group(k) for k in theirs})
+    reshaped = sorted(
+        {_group(k) for k in theirs.keys() & ours.keys() if theirs[k] != ours[k]}
+    )
+    parts = []
+    if only_file:
+        parts.append("layers only in the file: " + _listed(only_file))
+    if only_model:
+        parts.append(
+            "layers only in the model: "
+            + _listed([names.get(group, group) for group in only_model])
+        )
+    if reshaped:
+        parts.append(
+            "layers whose weight shapes differ: "
+            + _listed([names.get(group, group) for group in reshaped])
+        )
+    return "; ".join(parts)
+
+
+@contextlib.contextmanager
+def _weights_h5(path):
+    path = pathlib.Path(path)
+    if path.suffix == ".keras":
+        with zipfile.ZipFile(path) as archive:
+            with archive.open("model.weights.h5") as member:
+                with h5py.File(member, "r") as handle:
+                    yield handle
+        return
+    with h5py.File(path, "r") as handle:
+        yield handle
+
+
+def _h5_shapes(source):
+    shapes = {}
+
+    def visit(key, item):
+        if isinstance(item, h5py.Dataset):
+            shapes[key] = tuple(item.shape)
+
+    if isinstance(source, h5py.File):
+        source.visititems(visit)
+    else:
+        with h5py.File(source, "r") as handle:
+            handle.visititems(visit)
+    return shapes
+
+
+def _group(key):
+    """`layers/conv2d_3/vars/0` -> `layers/conv2d_3` (the layer's group)."""
+    parts = key.split("/")
+    return "/".join(parts[:2]) if parts[0] == "layers" else parts[0]
+
+
+def _group_names(model):
+    """{h5 group: layer name}: Keras names each layer's group after its
+    class in snake case, numbered in the order of `model.layers`."""
+    counts = {}
+    names = {}
+    for layer in model.layers:
+        base = _snake_case(type(layer).__name__)
+        count = counts.get(base, 0)
+        counts[base] = count + 1
+        group = base if count == 0 else f"{base}_{count}"
+        names[f"layers/{group}"] = f"{layer.name} ({type(layer).__name__})"
+    return names
+
+
+def _snake_case(name):
+    """`SqueezeExcite` -> `squeeze_excite`, as Keras names weight groups."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _listed(items, most=6):
+    shown = ", ".join(str(item) for item in items[:most])
+    more = len(items) - most
+    return f"{shown}{f' and {more} more' if more > 0 else ''} ({len(items)})"

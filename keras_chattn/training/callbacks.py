@@ -2,27 +2,58 @@
 
 import csv
 import math
-import os
 import pathlib
 import time
 
 import keras
 
+from keras_chattn.utils import files
+
+
+class HistoryError(ValueError):
+    """A history CSV that this package did not write (or that was edited)."""
+
 
 def read_history(path):
-    """Rows of a history CSV as dicts of floats (epoch as int), or []."""
+    """Rows of a history CSV as dicts of floats (epoch as int), or [].
+
+    Raises `HistoryError`, naming the file, when it is not a history this
+    package wrote: no `epoch` column, an epoch that is not a whole number,
+    or epochs that do not run 0, 1, 2, ...
+    """
     path = pathlib.Path(path)
     if not path.is_file():
         return []
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        {
-            key: int(value) if key == "epoch" else _number(value)
-            for key, value in row.items()
-        }
-        for row in rows
-    ]
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise HistoryError(f"cannot read the history {path}: {error}") from None
+    history = []
+    for number, row in enumerate(rows):
+        epoch = row.get("epoch")
+        try:
+            epoch = int(epoch)
+        except (TypeError, ValueError):
+            raise HistoryError(
+                f"{path} is not a training history written by keras_chattn: "
+                f"row {number + 1} has epoch={epoch!r}, expected {number}. "
+                "Move it away to start the history again."
+            ) from None
+        if epoch != number:
+            raise HistoryError(
+                f"{path} is not a training history written by keras_chattn: "
+                f"row {number + 1} is epoch {epoch}, expected {number}. Move "
+                "it away to start the history again."
+            )
+        history.append(
+            {
+                key: epoch if key == "epoch" else _number(value)
+                for key, value in row.items()
+                if key is not None
+            }
+        )
+    return history
 
 
 def _number(value):
@@ -89,13 +120,11 @@ class EpochCSVLogger(keras.callbacks.Callback):
         columns = ["epoch"]
         for r in rows:
             columns += [key for key in r if key not in columns]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".csv.tmp")
-        with open(temporary, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(temporary, self.path)
+        with files.atomic_write(self.path) as temporary:
+            with open(temporary, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+                writer.writeheader()
+                writer.writerows(rows)
 
 
 def _current_learning_rate(optimizer):

@@ -6,10 +6,11 @@ import pathlib
 import keras
 
 from keras_chattn.training import callbacks as recipe_callbacks
+from keras_chattn.training import checkpoints
 from keras_chattn.training.losses import SparseSmoothedCrossentropy
 from keras_chattn.training.schedule import WarmupSchedule
 from keras_chattn.utils import validation
-from keras_chattn.utils.environment import tensorflow_available
+from keras_chattn.utils.environment import tensorboard_available
 
 BEST_MODEL = "best_model.keras"
 HISTORY = "history.csv"
@@ -72,18 +73,19 @@ def cifar_recipe(
     cross-entropy with optional label smoothing, top-1 accuracy.
 
     With `output_dir`, the callbacks make the run resumable and leave its
-    record there:
-    - `keras.callbacks.BackupAndRestore` in `output_dir/backup` (kept after
-      the run, so running the same command again continues where it stopped
-      or, when it had finished, trains no further epoch);
-    - `keras.callbacks.ModelCheckpoint` of the best `monitor` to
+    record there, each file replaced atomically and in an order that makes
+    every kill recoverable (`keras_chattn.training.checkpoints`):
+    - `keras.callbacks.TensorBoard` in `output_dir/logs` (when `tensorboard`
+      is True and TensorFlow and tensorboard are installed);
+    - `BestModelCheckpoint` of the best `monitor` to
       `output_dir/best_model.keras` (on resume, only an epoch better than
       every logged one replaces it);
     - `EpochCSVLogger` to `output_dir/history.csv` (one row per epoch, also
       across restarts);
-    - `keras.callbacks.TensorBoard` in `output_dir/logs` (when `tensorboard`
-      and TensorFlow is installed);
-    - `keras.callbacks.TerminateOnNaN` always.
+    - `RunBackup` in `output_dir/backup`, last (kept after the run, so
+      running the same command again continues where it stopped or, when
+      it had finished, trains no further epoch);
+    - `keras.callbacks.TerminateOnNaN` always, first.
 
     Mixed precision needs nothing more: under `mixed_float16`
     `model.compile` wraps the optimizer in a `LossScaleOptimizer`, and the
@@ -148,6 +150,12 @@ def cifar_recipe(
     validation.boolean("nesterov", nesterov)
     validation.number_in_range("weight_decay", weight_decay, 0.0, 1.0)
     classes = validation.positive_int("classes", classes)
+    validation.choice("schedule", schedule, ("cosine", "step"), ordered=True)
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(
+            "monitor must be the name of a logged metric, e.g. "
+            f"'val_accuracy' or 'val_loss'. Received: monitor={monitor!r}"
+        )
     learning_rate_schedule = WarmupSchedule(
         learning_rate,
         total_steps=epochs * steps_per_epoch,
@@ -190,24 +198,19 @@ def run_callbacks(output_dir, monitor="val_accuracy", tensorboard=True):
     output_dir.mkdir(parents=True, exist_ok=True)
     mode = "min" if "loss" in monitor else "max"
     history = output_dir / HISTORY
+    # The order of the writes at the end of an epoch is what makes every
+    # kill recoverable (keras_chattn.training.checkpoints): the best model,
+    # then the history row, then the backup that records the epoch as done.
     callbacks = [
-        # First, so that an epoch is backed up before it is logged anywhere:
-        # a run killed in between repeats that epoch, whose CSV row is then
-        # replaced rather than duplicated.
-        keras.callbacks.BackupAndRestore(
-            str(output_dir / BACKUP), delete_checkpoint=False
-        ),
-        keras.callbacks.ModelCheckpoint(
-            str(output_dir / BEST_MODEL),
+        checkpoints.BestModelCheckpoint(
+            output_dir / BEST_MODEL,
             monitor=monitor,
             mode=mode,
-            save_best_only=True,
-            initial_value_threshold=recipe_callbacks.best_logged(
-                history, monitor, mode
-            ),
+            best_so_far=recipe_callbacks.best_logged(history, monitor, mode),
         ),
         recipe_callbacks.EpochCSVLogger(history),
     ]
-    if tensorboard and tensorflow_available():
-        callbacks.append(keras.callbacks.TensorBoard(str(output_dir / LOGS)))
+    if tensorboard and tensorboard_available():
+        callbacks.insert(0, keras.callbacks.TensorBoard(str(output_dir / LOGS)))
+    callbacks.append(checkpoints.RunBackup(output_dir / BACKUP))
     return callbacks

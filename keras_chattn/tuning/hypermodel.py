@@ -1,6 +1,7 @@
 """A Keras Tuner hypermodel over the attention blocks and their settings."""
 
 import inspect
+import json
 
 import keras
 
@@ -8,6 +9,7 @@ from keras_chattn.layers import registry
 from keras_chattn.models import build_model
 from keras_chattn.models import get_model_builder
 from keras_chattn.training import cifar_recipe
+from keras_chattn.utils import validation
 
 try:
     import keras_tuner
@@ -124,7 +126,10 @@ class AttentionHyperModel(keras_tuner.HyperModel):
         get_model_builder(builder)
         if blocks is None:
             blocks = [NO_BLOCK, *sorted(registry.ATTENTION_LAYERS)]
-        blocks = list(blocks)
+        blocks = [
+            block.strip().lower() if isinstance(block, str) else block
+            for block in blocks
+        ]
         known = [NO_BLOCK, *sorted(registry.ATTENTION_LAYERS)]
         unknown = [block for block in blocks if block not in known]
         if not blocks or unknown:
@@ -134,14 +139,26 @@ class AttentionHyperModel(keras_tuner.HyperModel):
             )
         self.builder = builder
         self.input_shape = tuple(input_shape)
-        self.classes = classes
+        self.classes = validation.positive_int("classes", classes)
         self.blocks = blocks
-        self.search_learning_rate = search_learning_rate
-        self.search_weight_decay = search_weight_decay
-        self.epochs = epochs
-        self.steps_per_epoch = steps_per_epoch
-        self.conditional = conditional
+        self.search_learning_rate = validation.boolean(
+            "search_learning_rate", search_learning_rate
+        )
+        self.search_weight_decay = validation.boolean(
+            "search_weight_decay", search_weight_decay
+        )
+        self.epochs = validation.positive_int("epochs", epochs)
+        self.steps_per_epoch = validation.positive_int(
+            "steps_per_epoch", steps_per_epoch
+        )
+        self.conditional = validation.boolean("conditional", conditional)
         self.builder_kwargs = dict(builder_kwargs or {})
+
+    def settings(self):
+        """The arguments this hypermodel was made with, as JSON values (a
+        resumed search must be made with the same)."""
+        settings = {**self._arguments, "blocks": self.blocks}
+        return json.loads(json.dumps(settings, default=repr))
 
     def flattened(self):
         """The same hypermodel with `conditional=False`, for tuners (like

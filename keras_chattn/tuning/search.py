@@ -15,10 +15,13 @@ from keras_chattn.tuning.hypermodel import AttentionHyperModel
 from keras_chattn.tuning.hypermodel import hyperparameter_name
 from keras_chattn.tuning.hypermodel import search_space
 from keras_chattn.utils import environment
+from keras_chattn.utils import files
+from keras_chattn.utils import validation
 
 TUNERS = ("random", "hyperband", "bayesian")
 OBJECTIVE = "val_accuracy"
 RECORD = "keras_chattn_trial.json"
+SETTINGS = "keras_chattn_search.json"
 BEST_MODEL = "best_model.keras"
 COLUMNS = (
     "trial",
@@ -99,13 +102,13 @@ class _RecordsTrials:
             # Which process ran it, in Keras Tuner's distributed mode.
             "tuner_id": environment.tuner_id(),
         }
-        trial_dir.mkdir(parents=True, exist_ok=True)
-        (trial_dir / RECORD).write_text(json.dumps(record))
+        files.write_json(trial_dir / RECORD, record)
         best_path = pathlib.Path(self.project_dir) / BEST_MODEL
         best_so_far = _best_recorded(self.project_dir, exclude=trial.trial_id)
         if best_so_far is None or recorder.best > best_so_far:
             model.set_weights(recorder.best_weights)
-            model.save(best_path)
+            with files.atomic_write(best_path) as temporary:
+                model.save(temporary)
         return results
 
 
@@ -180,10 +183,14 @@ def make_tuner(
 ):
     """The tuner for `search` (see there); refuses to reuse a directory
     unless `resume`."""
-    if tuner not in TUNERS:
-        raise ValueError(
-            f"tuner must be one of {list(TUNERS)}. Received: tuner={tuner!r}"
-        )
+    validation.choice("tuner", tuner, TUNERS, ordered=True)
+    # Keras Tuner reads max_trials=0 as "no limit" and a negative count as
+    # "none": both are refused here.
+    validation.positive_int("max_trials", max_trials)
+    validation.positive_int("epochs", epochs)
+    validation.positive_int(
+        "max_consecutive_failed_trials", max_consecutive_failed_trials
+    )
     project_dir = pathlib.Path(directory) / project_name
     # Only the chief refuses: in distributed mode workers join the chief's
     # directory after it has written its state there.
@@ -227,6 +234,7 @@ def search(
     seed=0,
     verbose=1,
     callbacks=(),
+    settings=None,
 ):
     """Searches blocks and hyperparameters; returns a `SearchResults`.
 
@@ -247,6 +255,15 @@ def search(
         seed: the tuner's seed. Defaults to 0.
         verbose: `fit` verbosity. Defaults to 1.
         callbacks: more callbacks for every trial's `fit`.
+        settings: a dict of JSON values describing the data (images,
+            batch size, ...), recorded with the search like the
+            hypermodel's and the tuner's own settings.
+
+    A search records its settings in `<project>/keras_chattn_search.json`;
+    `resume=True` with other settings (blocks, epochs, data, tuner) is
+    refused with the list of differences, since its trials would not be
+    comparable with the earlier ones. Only `max_trials` may change (to
+    search longer).
 
     Failed trials (an error while building or training, or a NaN loss) are
     recorded as FAILED and the search goes on (up to 3 in a row). The best
@@ -269,6 +286,18 @@ def search(
         resume=resume,
         seed=seed,
     )
+    if environment.is_tuner_chief():
+        _check_search_settings(
+            pathlib.Path(engine.project_dir),
+            {
+                "tuner": tuner,
+                "epochs": epochs,
+                "seed": seed,
+                "hypermodel": hypermodel.settings(),
+                "data": json.loads(json.dumps(settings or {}, default=repr)),
+            },
+            resume,
+        )
     engine.search(
         train,
         validation_data=validation,
@@ -297,6 +326,38 @@ def search(
         project_dir=project_dir,
         wall_time_s=time.perf_counter() - started,
     )
+
+
+def _check_search_settings(project_dir, current, resume):
+    path = project_dir / SETTINGS
+    if resume and path.exists():
+        previous = json.loads(path.read_text())
+        changed = _differences(previous, current)
+        if changed:
+            raise ValueError(
+                f"Cannot resume the search in {project_dir} with other "
+                "settings (its trials would not be comparable): "
+                + "; ".join(
+                    f"{key}: {old!r} there, {new!r} now"
+                    for key, (old, new) in changed
+                )
+                + ". Resume with the same settings, or search in another "
+                "directory."
+            )
+    files.write_json(path, current)
+
+
+def _differences(previous, current, prefix=""):
+    keys = sorted(set(previous) | set(current))
+    changed = []
+    for key in keys:
+        old, new = previous.get(key), current.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += _differences(old, new, f"{name}.")
+        elif old != new:
+            changed.append((name, (old, new)))
+    return changed
 
 
 def trial_rows(engine):

@@ -23,6 +23,16 @@ def tensorflow_available():
     return True
 
 
+def tensorboard_available():
+    """True when TensorFlow and tensorboard (which TensorFlow 2.21 no longer
+    installs) can both be imported: what Keras' TensorBoard callback needs."""
+    import importlib.util
+
+    return tensorflow_available() and (
+        importlib.util.find_spec("tensorboard") is not None
+    )
+
+
 def import_tensorflow(needed_for):
     """TensorFlow, or an ImportError saying what needed it and what to do."""
     try:

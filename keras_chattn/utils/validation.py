@@ -45,6 +45,25 @@ def optional_positive_int(name, value):
     return int(value)
 
 
+def non_negative_int(name, value, optional=False):
+    """`value` as a Python int >= 0 (None too with `optional`), or raises.
+
+    For seeds and epoch indices; booleans and floats are refused.
+    """
+    if optional and value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < 0
+    ):
+        expected = "a non-negative integer" + (" or None" if optional else "")
+        raise ValueError(
+            f"{name} must be {expected}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
 def odd_positive_int(name, value):
     """Returns `value` as an int, or raises if it is not odd and >= 1."""
     value = positive_int(name, value)

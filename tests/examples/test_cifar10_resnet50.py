@@ -2,10 +2,7 @@
 
 import importlib.util
 import json
-import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -15,6 +12,7 @@ import pytest
 import keras_chattn
 from keras_chattn.data import load_cifar_arrays
 from keras_chattn.training import read_history
+from tests import processes
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
 from tests.stop_callbacks import EpochRecorder
@@ -48,17 +46,7 @@ def load_example():
 
 
 def run_python(code, env=None, timeout=600):
-    completed = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
-    assert completed.returncode == 0, (
-        completed.stdout[-2000:] + completed.stderr[-4000:]
-    )
-    return completed.stdout
+    return processes.run_python(code, env=env, timeout=timeout).stdout
 
 
 def small_run(output_dir, *extra):
@@ -158,7 +146,7 @@ def test_interrupted_run_resumes_at_epoch_two(tmp_path):
         "--batch-size",
         "32",
     )
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit, match="130"):
         example.main(argv, callbacks=[StopAfterEpoch(0)])
     assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [0]
     recorder = EpochRecorder()
@@ -179,7 +167,7 @@ def test_output_dir_of_another_run_is_refused(tmp_path):
     with pytest.raises(
         SystemExit, match="'resnet50' there, 'cifar_resnet20' now"
     ):
-        example.check_resumable(tmp_path, args)
+        example.check_resumable(tmp_path, args, 0)
 
 
 def test_architecture_flags_reach_the_cifar_resnet():

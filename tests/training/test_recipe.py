@@ -1,9 +1,6 @@
 """The CIFAR recipe: optimizer, callbacks, resuming, precision, strategies."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -11,10 +8,13 @@ import numpy as np
 import pytest
 
 import keras_chattn
+from keras_chattn.training import BestModelCheckpoint
 from keras_chattn.training import EpochCSVLogger
+from keras_chattn.training import RunBackup
 from keras_chattn.training import cifar_recipe
 from keras_chattn.training import distribution_scope
 from keras_chattn.training import read_history
+from tests.processes import run_python
 from tests.stop_callbacks import EpochRecorder
 from tests.stop_callbacks import StopAfterEpoch
 
@@ -162,11 +162,11 @@ def test_resumed_checkpoint_keeps_the_best_so_far(tmp_path):
     (tmp_path / "history.csv").write_text("epoch,val_accuracy\n0,0.9\n")
     recipe = cifar_recipe(epochs=2, steps_per_epoch=1, output_dir=tmp_path)
     checkpoint = next(
-        c
-        for c in recipe.callbacks
-        if isinstance(c, keras.callbacks.ModelCheckpoint)
+        c for c in recipe.callbacks if isinstance(c, BestModelCheckpoint)
     )
     assert checkpoint.best == pytest.approx(0.9)
+    # The backup is the last callback, after everything that writes.
+    assert isinstance(recipe.callbacks[-1], RunBackup)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
@@ -229,13 +229,6 @@ MIRRORED = textwrap.dedent(
 
 
 def test_mirrored_strategy_on_two_cpu_replicas():
-    completed = subprocess.run(
-        [sys.executable, "-c", MIRRORED],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    completed = run_python(MIRRORED, env={"KERAS_BACKEND": "tensorflow"})
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result["replicas"] == 2 and np.isfinite(result["loss"])

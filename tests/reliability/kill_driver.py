@@ -1,0 +1,62 @@
+"""Runs examples/cifar10_resnet50.py and SIGKILLs itself at a chosen write.
+
+    python tests/reliability/kill_driver.py NAME WHEN COUNT -- ARGS...
+
+Every file the run writes goes through `keras_chattn.utils.files
+.atomic_write`; this wraps it. The process kills itself (SIGKILL: no
+cleanup, no flush, as the OOM killer or a pre-empted machine would) at the
+COUNT-th write (1-based) of the file named NAME: with WHEN = "during", after
+the writer has filled the temporary file and before it is renamed into
+place, having first cut the temporary file to half its size (what a kill
+in the middle of writing leaves); with WHEN = "after", just after the
+rename. With COUNT = 0 it never kills (the uninterrupted reference run).
+"""
+
+import contextlib
+import importlib.util
+import os
+import pathlib
+import signal
+import sys
+
+from keras_chattn.utils import files
+
+SCRIPT = (
+    pathlib.Path(__file__).resolve().parents[2]
+    / "examples"
+    / ("cifar10_resnet50.py")
+)
+
+
+def main():
+    name, when, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    argv = sys.argv[sys.argv.index("--") + 1 :]
+    original = files.atomic_write
+    seen = {"writes": 0}
+
+    @contextlib.contextmanager
+    def killing_atomic_write(path):
+        path = pathlib.Path(path)
+        target = path.name == name
+        if target:
+            seen["writes"] += 1
+        hit = target and seen["writes"] == count
+        with original(path) as temporary:
+            yield temporary
+            if hit and when == "during":
+                size = temporary.stat().st_size
+                with open(temporary, "r+b") as handle:
+                    handle.truncate(size // 2)
+                os.kill(os.getpid(), signal.SIGKILL)
+        if hit and when == "after":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    files.atomic_write = killing_atomic_write
+    spec = importlib.util.spec_from_file_location("cifar10_resnet50", SCRIPT)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main(argv)
+
+
+if __name__ == "__main__":
+    main()

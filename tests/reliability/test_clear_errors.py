@@ -1,0 +1,156 @@
+"""Bad input gets a ValueError naming the argument and the value, before
+any backend op runs (each case below once gave a backend traceback, a
+misleading message or nothing)."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_chattn
+from keras_chattn import data
+from keras_chattn import layers
+from keras_chattn import models
+from keras_chattn import training
+
+
+def _spatial_layer_on_empty_map(layer_cls, **kwargs):
+    layer_cls(**kwargs)(np.zeros((1, 0, 0, 8), "float32"))
+
+
+CASES = [
+    (
+        "ResNet18 channels None",
+        lambda: models.ResNet18(input_shape=(32, 32, None)),
+        r"input_shape.*channels.*known.*Received: input_shape=\(32, 32, None\)",
+    ),
+    (
+        "CifarResNet20 channels None",
+        lambda: models.CifarResNet20(input_shape=(32, 32, None)),
+        r"input_shape.*channels.*known",
+    ),
+    (
+        "ResNet18 zero channels",
+        lambda: models.ResNet18(input_shape=(32, 32, 0)),
+        r"input_shape.*positive.*Received: input_shape=\(32, 32, 0\)",
+    ),
+    (
+        "small_cnn channels None",
+        lambda: models.small_cnn(input_shape=(32, 32, None)),
+        r"channels.*known",
+    ),
+    (
+        "get_model_builder list",
+        lambda: models.get_model_builder(["resnet50"]),
+        r"model must be one of .*Received: model=\['resnet50'\]",
+    ),
+    (
+        "summary_table of a name",
+        lambda: models.summary_table("resnet50"),
+        r"model must be a keras.Model.*Received: model='resnet50'",
+    ),
+    (
+        "CifarBatches batch_size None",
+        lambda: data.CifarBatches(
+            np.zeros((2, 32, 32, 3), "uint8"), np.zeros(2), batch_size=None
+        ),
+        r"batch_size must be a positive integer. Received: batch_size=None",
+    ),
+    (
+        "SpatialAttention on 0x0",
+        lambda: _spatial_layer_on_empty_map(layers.SpatialAttention),
+        r"SpatialAttention.*height and width of at least 1.*\(1, 0, 0, 8\)",
+    ),
+    (
+        "CBAM on 0x0",
+        lambda: _spatial_layer_on_empty_map(layers.CBAM, reduction=2),
+        r"CBAM.*height and width of at least 1",
+    ),
+    (
+        "C3 on 0x0",
+        lambda: _spatial_layer_on_empty_map(layers.CrossChannelComm),
+        r"CrossChannelComm.*height and width of at least 1",
+    ),
+    (
+        "CrossLayerPooling batch sizes differ",
+        lambda: layers.CrossLayerPooling()(
+            [
+                np.zeros((2, 4, 4, 8), "float32"),
+                np.zeros((3, 4, 4, 8), "float32"),
+            ]
+        ),
+        r"batch sizes.*differ.*\[2, 3\]",
+    ),
+    (
+        "SqueezeExcite on integers",
+        lambda: layers.SqueezeExcite(reduction=2)(
+            np.zeros((1, 4, 4, 8), "int32")
+        ),
+        r"SqueezeExcite takes floating-point maps.*int32",
+    ),
+    (
+        "SqueezeExcite on C=0",
+        lambda: layers.SqueezeExcite()(np.zeros((1, 4, 4, 0), "float32")),
+        r"SqueezeExcite needs at least one channel.*\(1, 4, 4, 0\)",
+    ),
+    (
+        "attention_kwargs as a string",
+        lambda: models.cifar_resnet(
+            20, attention="se", attention_kwargs="reduction=8"
+        ),
+        r"attention_kwargs must be a dict.*'reduction=8'",
+    ),
+    (
+        "resnet('50')",
+        lambda: models.resnet("50"),
+        r"depth must be one of \[18, 34, 50, 101, 152\].*depth='50'",
+    ),
+    (
+        "cifar_recipe monitor=5",
+        lambda: training.cifar_recipe(1, 1, output_dir=None, monitor=5),
+        r"monitor must be the name of a logged metric.*monitor=5",
+    ),
+    (
+        "cifar_recipe schedule='linear'",
+        lambda: training.cifar_recipe(1, 1, schedule="linear"),
+        r"schedule must be one of \['cosine', 'step'\].*schedule='linear'",
+    ),
+    (
+        "hypermodel blocks 'SE'",
+        lambda: _hypermodel_blocks(["SE", "Cbam"]),
+        None,
+    ),
+]
+
+
+def _hypermodel_blocks(blocks):
+    pytest.importorskip("keras_tuner")
+    from keras_chattn import tuning
+
+    assert tuning.AttentionHyperModel(blocks=blocks).blocks == ["se", "cbam"]
+
+
+@pytest.mark.parametrize(
+    "build, message", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_clear_error(build, message):
+    if message is None:
+        build()  # a case-insensitive name works like every other
+        return
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_error_comes_before_any_backend_op(monkeypatch):
+    # A 0x0 map is refused while the layer builds, not by the backend's
+    # reduction: the call never reaches keras.ops.
+    called = []
+    monkeypatch.setattr(
+        keras.ops, "max", lambda *a, **k: called.append("max") or None
+    )
+    with pytest.raises(ValueError, match="at least 1"):
+        _spatial_layer_on_empty_map(layers.SpatialAttention)
+    assert not called
+
+
+def test_keras_chattn_names_stay_case_insensitive():
+    assert keras_chattn.get_attention("SE") is keras_chattn.SqueezeExcite

@@ -1,0 +1,182 @@
+"""A re-run or a resumed search with other settings is refused, listing
+them; more epochs are allowed only when asked for, and recorded."""
+
+import importlib
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+from keras_chattn.training import read_history
+from tests.data.shared import DATA
+from tests.data.shared import needs_data
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, SCRIPT / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def example():
+    return load("cifar10_resnet50")
+
+
+def argv(folder, *extra):
+    return ["--model", "cifar_resnet20", "--output-dir", str(folder), *extra]
+
+
+def started(example, folder, *extra):
+    """A run folder as a first invocation leaves it (its config)."""
+    args = example.parse_arguments(argv(folder, "--epochs", "4", *extra))
+    folder.mkdir(parents=True, exist_ok=True)
+    example.check_resumable(folder, args, 0)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        (["--mixed-precision", "float16"], "mixed_precision: 'none' there"),
+        (["--lr", "0.3"], "lr: None there, 0.3 now"),
+        (["--schedule", "step"], "schedule: 'cosine' there, 'step' now"),
+        (["--pipeline", "arrays"], "pipeline: 'auto' there, 'arrays' now"),
+        (["--seed", "1"], "seed: 0 there, 1 now"),
+        (["--attention", "se"], "attention: 'cbam' there, 'se' now"),
+    ],
+)
+def test_changed_setting_is_refused(example, tmp_path, flags, named):
+    folder = started(example, tmp_path / "run")
+    args = example.parse_arguments(argv(folder, "--epochs", "4", *flags))
+    with pytest.raises(SystemExit, match="holds a run with other settings"):
+        example.check_resumable(folder, args, 2)
+    with pytest.raises(SystemExit) as refused:
+        example.check_resumable(folder, args, 2)
+    assert named in str(refused.value)
+
+
+def test_more_epochs_need_extend_and_are_recorded(example, tmp_path):
+    folder = started(example, tmp_path / "run")
+    longer = example.parse_arguments(argv(folder, "--epochs", "6"))
+    with pytest.raises(SystemExit, match="Pass --extend to train it to 6"):
+        example.check_resumable(folder, longer, 4)
+    shorter = example.parse_arguments(argv(folder, "--epochs", "2"))
+    with pytest.raises(SystemExit, match="cannot be shortened"):
+        example.check_resumable(folder, shorter, 4)
+    extended = example.parse_arguments(
+        argv(folder, "--epochs", "6", "--extend")
+    )
+    example.check_resumable(folder, extended, 4)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["epochs"] == 6
+    assert config["extensions"] == [
+        {"from_epochs": 4, "to_epochs": 6, "at_epoch": 4}
+    ]
+
+
+def test_free_settings_may_change(example, tmp_path):
+    folder = started(example, tmp_path / "run")
+    args = example.parse_arguments(
+        argv(folder, "--epochs", "4", "--verbose", "0", "--export")
+    )
+    example.check_resumable(folder, args, 1)
+
+
+@needs_data
+@pytest.mark.slow
+def test_extended_run_trains_the_extra_epochs(example, tmp_path):
+    common = [
+        "--data-dir", str(DATA), "--limit", "64", "--batch-size", "32",
+        "--verbose", "0", "--attention", "none",
+    ]  # fmt: skip
+    example.main(argv(tmp_path, "--epochs", "1", *common))
+    summary = example.main(argv(tmp_path, "--epochs", "2", "--extend", *common))
+    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [
+        0,
+        1,
+    ]
+    assert summary["epochs"] == 2
+
+
+@pytest.fixture
+def tuning():
+    return pytest.importorskip("keras_chattn.tuning")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"max_trials": 0}, r"max_trials must be a positive integer.*=0"),
+        ({"max_trials": -2}, r"max_trials must be a positive integer.*=-2"),
+        ({"epochs": 0}, r"epochs must be a positive integer"),
+        ({"tuner": "grid"}, r"tuner must be one of \['random', 'hyperband'"),
+    ],
+)
+def test_tuner_arguments_are_checked(tuning, tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.make_tuner(
+            tuning.AttentionHyperModel(), directory=str(tmp_path), **kwargs
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"classes": 0}, r"classes must be a positive integer"),
+        ({"epochs": 0}, r"epochs must be a positive integer"),
+        ({"blocks": ["se", "eca2"]}, r"blocks must be a non-empty list"),
+    ],
+)
+def test_hypermodel_arguments_are_checked(tuning, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tuning.AttentionHyperModel(**kwargs)
+
+
+def test_resumed_search_with_other_settings_is_refused(tuning, tmp_path):
+    import numpy as np
+
+    first = tuning.AttentionHyperModel(blocks=["none", "se"], epochs=1)
+    project = tmp_path / "search"
+    project.mkdir()
+    search_module = importlib.import_module("keras_chattn.tuning.search")
+
+    settings = {
+        "tuner": "random",
+        "epochs": 1,
+        "seed": 0,
+        "hypermodel": first.settings(),
+        "data": {"limit": 64},
+    }
+    search_module._check_search_settings(project, settings, resume=False)
+    x = np.zeros((4, 32, 32, 3), "float32")
+    y = np.zeros((4,), "int32")
+    other = tuning.AttentionHyperModel(blocks=["none", "cbam"], epochs=1)
+    with pytest.raises(
+        ValueError, match=r"hypermodel.blocks: \['none', 'se'\]"
+    ):
+        tuning.search(
+            (x, y),
+            (x, y),
+            hypermodel=other,
+            directory=str(tmp_path),
+            project_name="search",
+            resume=True,
+            settings={"limit": 64},
+            max_trials=1,
+        )
+    with pytest.raises(ValueError, match=r"data.limit: 64 there, 128 now"):
+        tuning.search(
+            (x, y),
+            (x, y),
+            hypermodel=first,
+            directory=str(tmp_path),
+            project_name="search",
+            resume=True,
+            settings={"limit": 128},
+            max_trials=1,
+        )
