@@ -142,3 +142,20 @@ def test_empty_data_dir_falling_back_to_the_variable_says_so(
         )
     assert len(images) == 6
     assert "holds no cifar10 files; reading them from" in caplog.text
+
+
+def test_a_failed_write_leaves_the_previous_file(tmp_path):
+    # ENOSPC (or any error) while writing: the old file survives whole and
+    # no temporary file is left behind.
+    import errno
+
+    from keras_chattn.utils import files
+
+    target = tmp_path / "best_model.keras"
+    target.write_bytes(b"previous model")
+    with pytest.raises(OSError, match="No space left"):
+        with files.atomic_write(target) as temporary:
+            temporary.write_bytes(b"half a mod")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.read_bytes() == b"previous model"
+    assert list(tmp_path.iterdir()) == [target]
