@@ -1,9 +1,10 @@
 """What an attention block costs on top of the convolution it follows.
 
 Times one training step (forward + backward + SGD update) and one inference
-step of `Conv2D(3x3) -> BatchNorm -> ReLU -> [block]` for every block in the
-registry and for no block, interleaving the blocks round by round so that the
-machine's noise hits them alike. Prints the median milliseconds and the ratio
+step of `Conv2D(3x3) -> BatchNorm -> ReLU -> [block]` (for SK: the block in
+place of the three) for every block in the registry and for no block,
+interleaving the blocks round by round so that the machine's noise hits
+them alike. Prints the median milliseconds and the ratio
 to the no-block baseline of the same run.
 
     python benchmarks/layer_overhead.py --batch 32 --size 28 --channels 128
@@ -19,26 +20,29 @@ import keras
 import numpy as np
 
 import keras_chattn
+from keras_chattn.models import placement
 
 
 def stage(block, size, channels):
+    """Conv 3x3 -> BN -> ReLU -> block, or the block in place of the three
+    for a block that replaces a convolution (SK), placed by the same
+    decision as the model builders (`keras_chattn.models.placement`), with
+    the arguments they would give it in a CIFAR network."""
     inputs = keras.Input((size, size, channels))
-    x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)(inputs)
-    x = keras.layers.BatchNormalization()(x)
-    x = keras.layers.ReLU()(x)
-    # Blocks that size themselves by position (C3's working size) get the
-    # arguments the model builders would give them at a CIFAR stage input.
-    factory = keras_chattn.get_attention(block)
-    kwargs = {}
-    if hasattr(factory, "position_kwargs"):
-        kwargs = factory.position_kwargs(
-            tuple(x.shape), keras.config.image_data_format(), "cifar"
+    spec = placement.attention_spec(block, scale="cifar")
+    if placement.goes(spec, "replace_conv"):
+        x = spec.apply_conv(inputs, channels, 1, "block")
+    else:
+        x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=False)(
+            inputs
         )
-    layer = keras_chattn.create_attention(block, **kwargs)
-    if layer is not None:
-        x = layer(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+        if spec is not None:
+            x = spec.apply(x, "block")
     model = keras.Model(inputs, x, name=f"stage_{block}")
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    layer = model.get_layer("block") if spec is not None else None
     return model, (0 if layer is None else layer.count_params())
 
 

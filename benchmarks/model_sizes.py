@@ -46,11 +46,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conv-bias", action="store_true")
     parser.add_argument("--macs", action="store_true", help="also MACs")
+    parser.add_argument(
+        "--blocks",
+        default=None,
+        help="comma-separated registry names (default: none and all)",
+    )
+    parser.add_argument(
+        "--builders",
+        default=None,
+        help=f"comma-separated rows (default: all of {list(BUILDERS)})",
+    )
     args = parser.parse_args()
     blocks = ["none", *keras_chattn.ATTENTION_LAYERS]
+    if args.blocks:
+        blocks = args.blocks.split(",")
+    builders = BUILDERS
+    if args.builders:
+        builders = {k: BUILDERS[k] for k in args.builders.split(",")}
     print("| builder | " + " | ".join(blocks) + " |")
     print("| --- |" + " ---: |" * len(blocks))
-    for label, build in BUILDERS.items():
+    for label, build in builders.items():
         cells = []
         for block in blocks:
             kwargs = {}

@@ -19,14 +19,22 @@ from keras_chattn import models
 from keras_chattn import saving
 from keras_chattn import training
 from keras_chattn.layers import ATTENTION_LAYERS
+from keras_chattn.layers import BAM
 from keras_chattn.layers import CBAM
+from keras_chattn.layers import ECA
 from keras_chattn.layers import BridgeAttention
 from keras_chattn.layers import ChannelAttention
 from keras_chattn.layers import ContextualConv
+from keras_chattn.layers import CoordinateAttention
 from keras_chattn.layers import CrossChannelComm
 from keras_chattn.layers import CrossLayerPooling
+from keras_chattn.layers import DualAttention
+from keras_chattn.layers import GlobalContext
+from keras_chattn.layers import SelectiveKernel
+from keras_chattn.layers import SimAM
 from keras_chattn.layers import SpatialAttention
 from keras_chattn.layers import SqueezeExcite
+from keras_chattn.layers import TripletAttention
 from keras_chattn.layers import create_attention
 from keras_chattn.layers import get_attention
 
@@ -34,6 +42,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ATTENTION_LAYERS",
+    "BAM",
+    "CoordinateAttention",
+    "DualAttention",
+    "ECA",
+    "GlobalContext",
+    "SelectiveKernel",
+    "SimAM",
+    "TripletAttention",
     "BridgeAttention",
     "CBAM",
     "ChannelAttention",

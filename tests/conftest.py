@@ -17,3 +17,10 @@ def _fresh_keras_state():
     keras.utils.set_random_seed(0)
     yield
     keras.config.set_dtype_policy("float32")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Ends the harness's loader processes (see tests/harness.py)."""
+    from tests.harness import LoaderProcess
+
+    LoaderProcess.stop_all()

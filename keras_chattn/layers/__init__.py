@@ -4,7 +4,9 @@
   declaration) and `ChannelExcitation` (the SE-style channel MLP);
 - one module per block: `squeeze_excite`, `channel_attention`,
   `spatial_attention`, `cbam`, `cross_channel_comm`, `contextual_conv`,
-  `bridge_attention`, and `cross_layer_pooling` (the bridge head);
+  `bridge_attention`, `eca`, `coordinate_attention`, `global_context`,
+  `selective_kernel`, `triplet_attention`, `bam`, `simam`,
+  `dual_attention`, and `cross_layer_pooling` (the bridge head);
 - `excitation_maps`: the CC-block's excitation map producers;
 - `maps`: per-channel reshaping and nearest resizing for C3 and CC;
 - `registry`: `ATTENTION_LAYERS`, `get_attention`, `create_attention`.
@@ -12,22 +14,38 @@
 Layers import only each other and `keras_chattn.utils`.
 """
 
+from keras_chattn.layers.bam import BAM
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.bridge_attention import BridgeAttention
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.channel_attention import ChannelAttention
 from keras_chattn.layers.contextual_conv import ContextualConv
+from keras_chattn.layers.coordinate_attention import CoordinateAttention
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
+from keras_chattn.layers.dual_attention import DualAttention
+from keras_chattn.layers.eca import ECA
+from keras_chattn.layers.global_context import GlobalContext
 from keras_chattn.layers.registry import ATTENTION_LAYERS
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
+from keras_chattn.layers.selective_kernel import SelectiveKernel
+from keras_chattn.layers.simam import SimAM
 from keras_chattn.layers.spatial_attention import SpatialAttention
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
+from keras_chattn.layers.triplet_attention import TripletAttention
 
 __all__ = [
     "ATTENTION_LAYERS",
     "AttentionLayer",
+    "BAM",
+    "CoordinateAttention",
+    "DualAttention",
+    "ECA",
+    "GlobalContext",
+    "SelectiveKernel",
+    "SimAM",
+    "TripletAttention",
     "BridgeAttention",
     "CBAM",
     "ChannelAttention",

@@ -157,6 +157,32 @@ class AttentionLayer(keras.layers.Layer):
         """`input_shape` with its channel dimension replaced."""
         return layout.with_channels(input_shape, channels, self.data_format)
 
+    def channels_last(self, inputs):
+        """`inputs` as `(batch, height, width, channels)`.
+
+        The newer blocks compute in channels_last whatever their data format
+        (one transpose in and one out for `"channels_first"`): their
+        convolutions then run on every CPU (TensorFlow has no
+        channels_first Conv2D without oneDNN) and one code path serves both.
+        """
+        if self.data_format == "channels_first":
+            return ops.transpose(inputs, (0, 2, 3, 1))
+        return inputs
+
+    def restore_layout(self, outputs):
+        """The inverse of `channels_last`."""
+        if self.data_format == "channels_first":
+            return ops.transpose(outputs, (0, 3, 1, 2))
+        return outputs
+
+    def channels_last_shape(self, input_shape):
+        """A 4-D shape in this layer's format, as channels_last."""
+        input_shape = tuple(input_shape)
+        if self.data_format == "channels_first":
+            batch, channels, height, width = input_shape
+            return (batch, height, width, channels)
+        return input_shape
+
     def broadcast_over_space(self, channel_weights):
         """(batch, C) -> a shape that multiplies the (batch, ...) input."""
         for axis in self.spatial_axes:
@@ -214,6 +240,57 @@ def check_floating(layer_name, inputs):
                 f"first (e.g. keras.ops.cast(x, 'float32')). Received: an "
                 f"input of dtype {dtype}"
             )
+
+
+def set_kernel_arguments(layer, kernel_initializer, kernel_regularizer):
+    """Keeps a block's kernel initializer and regularizer on `layer`."""
+    layer.kernel_initializer = keras.initializers.get(kernel_initializer)
+    layer.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+
+def kernel_config(layer):
+    """The config entries of `set_kernel_arguments`."""
+    return {
+        "kernel_initializer": keras.initializers.serialize(
+            layer.kernel_initializer
+        ),
+        "kernel_regularizer": keras.regularizers.serialize(
+            layer.kernel_regularizer
+        ),
+    }
+
+
+def set_batchnorm_arguments(layer, batchnorm_momentum, batchnorm_epsilon):
+    """Checks and keeps a block's BatchNorm momentum and epsilon."""
+    layer.batchnorm_momentum = validation.number_in_range(
+        "batchnorm_momentum", batchnorm_momentum, 0.0, 1.0
+    )
+    layer.batchnorm_epsilon = validation.number_in_range(
+        "batchnorm_epsilon", batchnorm_epsilon, 0.0, None
+    )
+
+
+def batchnorm_config(layer):
+    """The config entries of `set_batchnorm_arguments`."""
+    return {
+        "batchnorm_momentum": layer.batchnorm_momentum,
+        "batchnorm_epsilon": layer.batchnorm_epsilon,
+    }
+
+
+def built_batchnorm(owner, name, shape, axis=-1, gamma_initializer="ones"):
+    """A BatchNormalization sublayer of `owner` (its momentum, epsilon and
+    dtype policy), built on `shape`."""
+    norm = keras.layers.BatchNormalization(
+        axis=axis,
+        momentum=owner.batchnorm_momentum,
+        epsilon=owner.batchnorm_epsilon,
+        gamma_initializer=gamma_initializer,
+        dtype=owner.dtype_policy,
+        name=name,
+    )
+    norm.build(shape)
+    return norm
 
 
 def set_excitation_arguments(

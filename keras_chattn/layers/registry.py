@@ -6,11 +6,19 @@ registered here is available (and tested) everywhere the day it is added.
 
 import keras
 
+from keras_chattn.layers.bam import BAM
 from keras_chattn.layers.bridge_attention import BridgeAttention
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.contextual_conv import ContextualConv
+from keras_chattn.layers.coordinate_attention import CoordinateAttention
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
+from keras_chattn.layers.dual_attention import DualAttention
+from keras_chattn.layers.eca import ECA
+from keras_chattn.layers.global_context import GlobalContext
+from keras_chattn.layers.selective_kernel import SelectiveKernel
+from keras_chattn.layers.simam import SimAM
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
+from keras_chattn.layers.triplet_attention import TripletAttention
 
 ATTENTION_LAYERS = {
     "se": SqueezeExcite,
@@ -18,6 +26,14 @@ ATTENTION_LAYERS = {
     "c3": CrossChannelComm,
     "cc": ContextualConv,
     "ba": BridgeAttention,
+    "eca": ECA,
+    "coord": CoordinateAttention,
+    "gc": GlobalContext,
+    "sk": SelectiveKernel,
+    "triplet": TripletAttention,
+    "bam": BAM,
+    "simam": SimAM,
+    "danet": DualAttention,
 }
 
 

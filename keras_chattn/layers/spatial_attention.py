@@ -8,7 +8,12 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import batchnorm_config
+from keras_chattn.layers.base import built_batchnorm
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import kernel_config
+from keras_chattn.layers.base import set_batchnorm_arguments
+from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
 
 
@@ -93,14 +98,8 @@ class SpatialAttention(AttentionLayer):
         )
         self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
         self.gate = validation.activation("gate", gate)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.batchnorm_momentum = validation.number_in_range(
-            "batchnorm_momentum", batchnorm_momentum, 0.0, 1.0
-        )
-        self.batchnorm_epsilon = validation.number_in_range(
-            "batchnorm_epsilon", batchnorm_epsilon, 0.0, None
-        )
+        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
+        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
 
     def build(self, input_shape):
         input_shape = self.check_rank(input_shape)
@@ -121,15 +120,13 @@ class SpatialAttention(AttentionLayer):
         height, width = self.spatial_extent(input_shape)
         self.conv.build((input_shape[0], height, width, 2))
         if self.use_batchnorm:
-            self.batchnorm = keras.layers.BatchNormalization(
+            self.batchnorm = built_batchnorm(
+                self,
+                "batchnorm",
+                self.with_channels(input_shape, 1),
                 axis=self.channel_axis,
-                momentum=self.batchnorm_momentum,
-                epsilon=self.batchnorm_epsilon,
                 gamma_initializer="zeros",
-                dtype=self.dtype_policy,
-                name="batchnorm",
             )
-            self.batchnorm.build(self.with_channels(input_shape, 1))
 
     def call(self, inputs, training=None):
         axis = self.channel_axis
@@ -165,12 +162,6 @@ class SpatialAttention(AttentionLayer):
             "kernel_size": self.kernel_size,
             "use_batchnorm": self.use_batchnorm,
             "gate": keras.activations.serialize(self.gate),
-            "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer
-            ),
-            "kernel_regularizer": keras.regularizers.serialize(
-                self.kernel_regularizer
-            ),
-            "batchnorm_momentum": self.batchnorm_momentum,
-            "batchnorm_epsilon": self.batchnorm_epsilon,
+            **kernel_config(self),
+            **batchnorm_config(self),
         }

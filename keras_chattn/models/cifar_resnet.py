@@ -144,7 +144,9 @@ def cifar_resnet(
                 name=f"{prefix}_block{index}",
                 conv_outputs=conv_outputs,
             )
+        x = placement.end_stage(x, spec, prefix, last=stage == 4)
         stage_outputs.append(x)
+    x = placement.end_network(x, specs[-1])
     outputs = top.apply(x, stage_outputs, conv_outputs)
     model = heads.make_model(input_tensor, inputs, outputs, name)
     return model_weights.load_weights(model, weights, None, None, include_top)

@@ -10,10 +10,22 @@ new `if spec.goes(...)` in the builders that have such a place.
 A block declares its placement as class attributes (see
 `keras_chattn.layers.base.AttentionLayer`):
 
-- `placement`: `"branch"` (every residual branch, before the addition; after
-  every convolution of a plain network) or `"stage_input"` (once at the
-  input of every stage; in a plain network after the first convolution,
-  never on the image);
+- `placement`, one of `PLACEMENTS`:
+  - `"branch"` (SE, CBAM, ...): every residual branch, after its last
+    BatchNorm and before the addition; after every convolution of a plain
+    network;
+  - `"stage_input"` (C3): once at the input of every stage; in a plain
+    network's first stage after the first convolution, never on the image;
+  - `"after_3x3"` (SimAM): in every residual block right after its (last)
+    3x3 convolution, before that convolution's BatchNorm; after every
+    convolution of a plain network;
+  - `"replace_conv"` (selective kernel): the block is the convolution: it
+    replaces each residual block's 3x3 convolution (the bottleneck's
+    middle one, a basic block's first, strided one) with its BatchNorm and
+    ReLU, and every 3x3 convolution of a plain network but the first;
+  - `"stage_output"` (BAM): once at the output of every stage but the
+    last, between stages;
+  - `"head"` (DANet): once, after the last stage, before the top;
 - `needs_intermediate_features`: the block is called on the list of its
   residual block's (or plain stage's) convolution outputs, ending with the
   map it recalibrates (BA-Net);
@@ -37,7 +49,17 @@ from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
 from keras_chattn.utils import validation
 
-PLACEMENTS = ("branch", "stage_input")
+PLACEMENTS = (
+    "branch",
+    "stage_input",
+    "after_3x3",
+    "replace_conv",
+    "stage_output",
+    "head",
+)
+# Keyword arguments of a block that replaces a convolution that only the
+# builder may set (they are the convolution's).
+CONV_ARGUMENTS = ("filters", "strides")
 SCALES = ("imagenet", "cifar")
 
 
@@ -94,6 +116,36 @@ class AttentionSpec:
         """A new layer for an input of `input_shape`, named `name`."""
         kwargs = {**self.position_kwargs(input_shape), **self.kwargs}
         return create_attention(self.factory, name=name, **kwargs)
+
+    def apply_conv(self, x, filters, strides, name, conv_style=None):
+        """A new block in place of a 3x3 convolution of `filters` and
+        `strides` (a `"replace_conv"` block), with the network's BatchNorm
+        settings and kernel initializer from `conv_style`."""
+        declared = declared_by(self.factory)
+        given = sorted(set(self.kwargs) & set(CONV_ARGUMENTS))
+        if given:
+            raise ValueError(
+                f"{getattr(declared, '__name__', declared)} replaces a "
+                f"convolution, whose {', '.join(given)} the model builder "
+                "sets; leave them out of attention_kwargs. Received: "
+                f"attention_kwargs={self.kwargs!r}"
+            )
+        data_format = keras.config.image_data_format()
+        conv_kwargs = getattr(declared, "conv_kwargs", None)
+        kwargs = {"filters": filters, "strides": strides}
+        if conv_kwargs is not None:
+            kwargs = dict(
+                conv_kwargs(tuple(x.shape), filters, strides, data_format)
+            )
+        if conv_style is not None:
+            kwargs.update(
+                batchnorm_momentum=conv_style.batchnorm_momentum,
+                batchnorm_epsilon=conv_style.batchnorm_epsilon,
+                kernel_initializer=conv_style.kernel_initializer,
+            )
+        kwargs.update(self.position_kwargs(x.shape))
+        kwargs.update(self.kwargs)
+        return create_attention(self.factory, name=name, **kwargs)(x)
 
     def apply(self, x, name, features=None):
         """Calls a new block on `x` (or on `features`, ending with `x`, for a
@@ -179,3 +231,19 @@ def resolve_attention(attention, attention_kwargs, num_stages, scale):
 def goes(spec, placement):
     """Whether `spec` (an `AttentionSpec` or None) goes at `placement`."""
     return spec is not None and spec.goes(placement)
+
+
+def end_stage(x, spec, prefix, last):
+    """A `"stage_output"` block (BAM) at the output of a stage but the
+    last (`{prefix}_out_attention`); `x` unchanged otherwise."""
+    if goes(spec, "stage_output") and not last:
+        return spec.apply(x, f"{prefix}_out_attention")
+    return x
+
+
+def end_network(x, spec):
+    """A `"head"` block (DANet) after the last stage (`head_attention`);
+    `x` unchanged otherwise."""
+    if goes(spec, "head"):
+        return spec.apply(x, "head_attention")
+    return x

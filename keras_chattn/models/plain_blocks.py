@@ -8,7 +8,11 @@ bridging all of them; a `"stage_input"` block (C3) once before the stage
 (`{name}_attention`), except in the network's first stage, whose input is
 the image itself: there it goes after the first convolution (the C3
 reference places it after the stem, never on pixels, whose negative values
-its output ReLU would delete).
+its output ReLU would delete). An `"after_3x3"` block (SimAM) goes after
+every convolution too (a plain network has no BatchNorm to go before); a
+`"replace_conv"` block (selective kernel, which brings its own BatchNorm
+and ReLU) takes the place of every 3x3 convolution but the network's first
+(`{name}_conv{i}_attention`).
 """
 
 import keras
@@ -60,20 +64,26 @@ def apply_plain_stage(
     outputs = []
     for index in range(1, convs + 1):
         conv_name = f"{name}_conv{index}"
-        x = keras.layers.Conv2D(
-            filters,
-            3,
-            activation="relu",
-            padding="same",
-            use_bias=conv_bias,
-            name=conv_name,
-        )(x)
+        replaced = placement.goes(spec, "replace_conv") and not (
+            first_stage and index == 1
+        )
+        if replaced:
+            x = spec.apply_conv(x, filters, 1, f"{conv_name}_attention")
+        else:
+            x = keras.layers.Conv2D(
+                filters,
+                3,
+                activation="relu",
+                padding="same",
+                use_bias=conv_bias,
+                name=conv_name,
+            )(x)
         outputs.append(x)
         if placement.goes(spec, "stage_input") and first_stage and index == 1:
             x = spec.apply(x, stage_input_name)
         if bridge and index < convs:
             continue  # a bridging block waits for the stage's last conv
-        if placement.goes(spec, "branch"):
+        if placement.goes(spec, "branch") or placement.goes(spec, "after_3x3"):
             x = spec.apply(x, f"{conv_name}_attention", features=outputs[:-1])
     if conv_outputs is not None:
         conv_outputs.extend(outputs)

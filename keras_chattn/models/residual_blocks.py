@@ -7,7 +7,12 @@ BatchNorm and before the addition, where SE-Net and CBAM put it; a block that
 takes its block's features (BA-Net) gets the block's maps: after the first
 (and second) ReLU and the last BatchNorm, and recalibrates the last. The same
 maps, one per convolution of the main path, are what `conv_outputs` collects
-for the network-level bridge head (`head="bridge"`).
+for the network-level bridge head (`head="bridge"`). An `"after_3x3"` block
+(SimAM) goes right after the block's (last) 3x3 convolution, before its
+BatchNorm (`{name}_attention`); a `"replace_conv"` block (selective kernel)
+takes the place of the 3x3 convolution, BatchNorm and ReLU of the
+bottleneck (`{name}_2_attention`) or of a basic block's first, strided one
+(`{name}_1_attention`, as timm's SK-ResNets do).
 
 Both helpers take the same keywords: `stride`, `shortcut`, `conv_style`,
 `attention`, `attention_kwargs`, `name`, `conv_outputs`.
@@ -103,8 +108,13 @@ def apply_bottleneck_block(
     )
     x = conv_style.conv_bn(x, filters, 1, stride, f"{name}_1")
     first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv_style.conv_bn(first, filters, 3, 1, f"{name}_2")
-    second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
+    if placement.goes(spec, "replace_conv"):
+        second = spec.apply_conv(
+            first, filters, 1, f"{name}_2_attention", conv_style
+        )
+    else:
+        x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
+        second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = conv_style.conv_bn(second, 4 * filters, 1, 1, f"{name}_3")
     return _finish(x, residual, [first, second], spec, name, conv_outputs)
 
@@ -156,7 +166,21 @@ def apply_basic_block(
     conv_style, residual = _begin(
         x, filters, stride, shortcut, conv_style, name
     )
-    x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
-    first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv_style.conv_bn(first, filters, 3, 1, f"{name}_2")
+    if placement.goes(spec, "replace_conv"):
+        first = spec.apply_conv(
+            x, filters, stride, f"{name}_1_attention", conv_style
+        )
+    else:
+        x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
+        first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
     return _finish(x, residual, [first], spec, name, conv_outputs)
+
+
+def _conv3x3_bn(x, filters, stride, conv_style, spec, name, index):
+    """The 3x3 conv `{name}_{index}_conv` and its BatchNorm, with an
+    `"after_3x3"` block (SimAM) between them."""
+    x = conv_style.conv(x, filters, 3, stride, f"{name}_{index}_conv")
+    if placement.goes(spec, "after_3x3"):
+        x = spec.apply(x, f"{name}_attention")
+    return conv_style.batchnorm(x, f"{name}_{index}_bn")

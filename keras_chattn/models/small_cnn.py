@@ -113,10 +113,13 @@ def small_cnn(
             conv_outputs=conv_outputs,
             conv_bias=conv_bias,
         )
+        last = stage == len(specs)
+        x = placement.end_stage(x, spec, f"block{stage}", last=last)
         x = keras.layers.MaxPooling2D(
             pool, strides=pool, padding="same", name=f"block{stage}_pool"
         )(x)
         stage_outputs.append(x)
+    x = placement.end_network(x, specs[-1])
     x = top.apply(x, stage_outputs, conv_outputs, hidden_units=(128,))
     model = heads.make_model(input_tensor, inputs, x, name)
     return model_weights.load_weights(model, weights, None, None, include_top)

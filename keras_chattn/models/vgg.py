@@ -108,10 +108,12 @@ def vgg(
             conv_outputs=conv_outputs,
             conv_bias=conv_bias,
         )
+        x = placement.end_stage(x, spec, f"block{block}", last=block == 5)
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(
             x
         )
         stage_outputs.append(x)
+    x = placement.end_network(x, specs[-1])
     x = top.apply(x, stage_outputs, conv_outputs, hidden_units=(4096, 4096))
     model = heads.make_model(input_tensor, inputs, x, name)
     return model_weights.load_weights(

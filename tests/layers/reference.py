@@ -101,3 +101,39 @@ def cross_channel_comm(
         rows = relu(rows @ k3 + b3) @ k4 + b4
     decoded = rows.reshape(batch, channels, height, width).transpose(0, 2, 3, 1)
     return relu(x + decoded)
+
+
+def conv2d(x, kernel, bias=None, dilation=1, groups=1, stride=1):
+    """A 'same'-padded (pad = dilation * (k // 2)) grouped, dilated,
+    strided cross-correlation; `kernel` is (k, k, C_in / groups, C_out)."""
+    k = kernel.shape[0]
+    pad = dilation * (k // 2)
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    batch, height, width, channels = x.shape
+    out_channels = kernel.shape[-1]
+    per_in, per_out = channels // groups, out_channels // groups
+    out = np.zeros((batch, height, width, out_channels))
+    for i in range(k):
+        for j in range(k):
+            patch = padded[
+                :, i * dilation : i * dilation + height,
+                j * dilation : j * dilation + width,
+            ]  # fmt: skip
+            for g in range(groups):
+                out[..., g * per_out : (g + 1) * per_out] += (
+                    patch[..., g * per_in : (g + 1) * per_in]
+                    @ kernel[i, j, :, g * per_out : (g + 1) * per_out]
+                )
+    if bias is not None:
+        out = out + bias
+    return out[:, ::stride, ::stride]
+
+
+def batchnorm(x, gamma, beta, mean, variance, epsilon):
+    """BatchNorm at inference over the last axis."""
+    return gamma * (x - mean) / np.sqrt(variance + epsilon) + beta
+
+
+def softmax(x, axis=-1):
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)

@@ -24,7 +24,11 @@ def test_no_attention(spec):
 def test_names_are_case_insensitive(name):
     cls = registry.ATTENTION_LAYERS[name]
     assert keras_chattn.get_attention(name.upper()) is cls
-    layer = keras_chattn.create_attention(name, name="block1_attention")
+    # A block that is a convolution needs the convolution's filters.
+    kwargs = {"filters": 8} if cls.placement == "replace_conv" else {}
+    layer = keras_chattn.create_attention(
+        name, name="block1_attention", **kwargs
+    )
     assert type(layer) is cls and layer.name == "block1_attention"
 
 

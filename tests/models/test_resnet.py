@@ -128,7 +128,7 @@ def test_pooling(pooling, shape):
         ({"depth": 18, "input_shape": (32, 32)}, r"must have 3 entries"),
         (
             {"depth": 18, "attention": "sqeeze"},
-            r"Unknown attention block 'sqeeze'.*one of \['ba', 'c3'",
+            r"Unknown attention block 'sqeeze'.*one of \['ba', 'bam'",
         ),
         (
             {"depth": 18, "attention": ["se", "se"]},

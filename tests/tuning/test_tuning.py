@@ -78,7 +78,7 @@ def test_weight_decay_is_searched_when_asked():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"blocks": ["se", "gc"]}, r"blocks must be a non-empty list of"),
+        ({"blocks": ["se", "gcn"]}, r"blocks must be a non-empty list of"),
         ({"blocks": []}, r"blocks must be a non-empty list of"),
         ({"builder": "resnet9"}, r"model must be one of"),
     ],

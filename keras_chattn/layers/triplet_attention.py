@@ -1,0 +1,184 @@
+"""Triplet attention.
+
+Reference: Misra, Nalamada, Arasanipalai and Hou, "Rotate to Attend:
+Convolutional Triplet Attention Module", WACV 2021
+(https://arxiv.org/abs/2010.03045). Public code:
+landskape-ai/triplet-attention (read, not copied).
+"""
+
+import keras
+from keras import ops
+
+from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import batchnorm_config
+from keras_chattn.layers.base import built_batchnorm
+from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import kernel_config
+from keras_chattn.layers.base import set_batchnorm_arguments
+from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.utils import validation
+
+# (branch, axes of the plane it attends over, in (batch, H, W, C) order)
+BRANCHES = (
+    ("channel_width", (3, 2)),  # pools over the height: a (C, W) plane
+    ("height_channel", (1, 3)),  # pools over the width: an (H, C) plane
+    ("height_width", (1, 2)),  # pools over the channels: CBAM's (H, W)
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_chattn")
+class TripletAttention(AttentionLayer):
+    """Triplet attention: three gates, one per pair of the map's axes.
+
+    Each branch Z-pools the map over one axis (its maximum and its mean,
+    stacked as 2 channels), convolves the resulting 2-D plane of the other
+    two axes with a `k x k` convolution to one map ("same" padding, no
+    bias), batch-normalises it and turns it into a gate with a sigmoid:
+
+        a_cw = sigmoid(BN(conv([max_h; mean_h](x))))    on the (C, W) plane
+        a_hc = sigmoid(BN(conv([max_w; mean_w](x))))    on the (H, C) plane
+        a_hw = sigmoid(BN(conv([max_c; mean_c](x))))    on the (H, W) plane
+        y = (x * a_cw + x * a_hc + x * a_hw) / 3
+
+    (the authors' code rotates the tensor so that each plane is an image
+    and back; here each plane is pooled and gated in place, which is the
+    same). `no_spatial=True` drops the (H, W) branch, as the authors' code
+    can. BatchNorm follows their code (PyTorch momentum 0.01, i.e. Keras
+    0.99, epsilon 1e-5); their ResNet initialisation starts the (H, W)
+    branch's BatchNorm scale at 0 (a gate of 0.5 everywhere, as in CBAM)
+    and the two others at 1, and so does this layer. No weight depends on
+    the map's size: 3 * (2 k^2 + 2) trainable weights (300 for k = 7).
+
+    Args:
+        kernel_size: odd positive int. Defaults to `7`.
+        no_spatial: bool, drop the (H, W) branch. Defaults to `False`.
+        gate: activation of the gates. Defaults to `"sigmoid"`.
+        kernel_initializer: Defaults to `"glorot_uniform"`.
+        kernel_regularizer: optional regularizer of the kernels.
+        batchnorm_momentum: Defaults to `0.99`.
+        batchnorm_epsilon: Defaults to `1e-5`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: a 4-D tensor; height, width and channels may be unknown.
+        training: bool, BatchNorm mode.
+
+    Input shape:
+        `(batch, height, width, channels)` or, for `"channels_first"`,
+        `(batch, channels, height, width)`.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras_chattn
+    >>> layer = keras_chattn.layers.TripletAttention()
+    >>> y = layer(np.ones((2, 8, 8, 16), "float32"))
+    >>> tuple(y.shape), layer.count_params()  # 300 trainable + 6 statistics
+    ((2, 8, 8, 16), 306)
+
+    Reference:
+        Misra et al., "Rotate to Attend: Convolutional Triplet Attention
+        Module", WACV 2021.
+    """
+
+    search_space = {"kernel_size": (3, 5, 7)}
+
+    def __init__(
+        self,
+        kernel_size=7,
+        no_spatial=False,
+        gate="sigmoid",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        batchnorm_momentum=0.99,
+        batchnorm_epsilon=1e-5,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(data_format=data_format, **kwargs)
+        self.kernel_size = validation.odd_positive_int(
+            "kernel_size", kernel_size
+        )
+        self.no_spatial = validation.boolean("no_spatial", no_spatial)
+        self.gate = validation.activation("gate", gate)
+        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
+        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+
+    def branches(self):
+        return BRANCHES[:2] if self.no_spatial else BRANCHES
+
+    def build(self, input_shape):
+        self.check_rank(input_shape)
+        for name, _ in self.branches():
+            conv = keras.layers.Conv2D(
+                1,
+                self.kernel_size,
+                padding="same",
+                use_bias=False,
+                kernel_initializer=clone_initializer(self.kernel_initializer),
+                kernel_regularizer=self.kernel_regularizer,
+                dtype=self.dtype_policy,
+                name=f"{name}_conv",
+            )
+            conv.build((None, None, None, 2))
+            gamma = "zeros" if name == "height_width" else "ones"
+            norm = built_batchnorm(
+                self,
+                f"{name}_bn",
+                (None, None, None, 1),
+                gamma_initializer=gamma,
+            )
+            setattr(self, f"{name}_conv", conv)
+            setattr(self, f"{name}_bn", norm)
+
+    def branch_gate(self, name, plane, x, training):
+        """The gate of one branch, broadcastable to the channels_last `x`."""
+        pooled_axis = ({1, 2, 3} - set(plane)).pop()
+        # The plane as an image: (batch, plane[0], plane[1], 2).
+        order = (0, *plane, pooled_axis)
+        rotated = ops.transpose(x, order)
+        descriptor = ops.stack(
+            [ops.max(rotated, axis=3), ops.mean(rotated, axis=3)], axis=-1
+        )
+        logits = getattr(self, f"{name}_conv")(descriptor)
+        logits = getattr(self, f"{name}_bn")(logits, training=training)
+        gate = self.gate(logits)  # (batch, plane[0], plane[1], 1)
+        return ops.transpose(gate, tuple(order.index(a) for a in range(4)))
+
+    def call(self, inputs, training=None):
+        x = self.channels_last(inputs)
+        total = None
+        for name, plane in self.branches():
+            gated = x * self.branch_gate(name, plane, x, training)
+            total = gated if total is None else total + gated
+        return self.restore_layout(total / len(self.branches()))
+
+    def macs(self, input_shape):
+        _, height, width, channels = self.channels_last_shape(input_shape)
+        if None in (height, width, channels):
+            return None
+        sizes = {"height_width": height * width}
+        sizes["channel_width"] = channels * width
+        sizes["height_channel"] = height * channels
+        total = 0
+        for name, _ in self.branches():
+            # Z-pool, the convolution, and the gating multiply.
+            total += 2 * height * width * channels
+            total += sizes[name] * 2 * self.kernel_size**2
+            total += height * width * channels
+        return total
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kernel_size": self.kernel_size,
+            "no_spatial": self.no_spatial,
+            "gate": keras.activations.serialize(self.gate),
+            **kernel_config(self),
+            **batchnorm_config(self),
+        }

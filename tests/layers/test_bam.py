@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+from keras_chattn.layers import BAM
+from tests import harness
+from tests.harness import to_numpy
+from tests.layers import reference
+
+
+def bam_count(c, units, convs=2):
+    channel = c * units + units + 2 * units + units * c + c
+    spatial = c * units + units + 2 * units
+    spatial += convs * (9 * units * units + units + 2 * units) + units + 1
+    return channel + spatial
+
+
+# Biases right before a BatchNorm, which subtracts them (the authors' code
+# has them; they never learn).
+BEFORE_BATCHNORM = (
+    "channel_fc/bias",
+    "spatial_reduce/bias",
+    "spatial_dilated0/bias",
+)
+
+CASES = [
+    harness.LayerCase(
+        BAM,
+        {},
+        (6, 7, 64),
+        trainable=bam_count(64, 4),
+        non_trainable=2 * 4 * 4,
+        gradient_free=BEFORE_BATCHNORM + ("spatial_dilated1/bias",),
+    ),
+    harness.LayerCase(
+        BAM,
+        {"combine": "add", "reduction": 4, "dilation": 2, "dilated_convs": 1},
+        (5, 6, 16),
+        trainable=bam_count(16, 4, convs=1),
+        non_trainable=2 * 4 * 3,
+        gradient_free=BEFORE_BATCHNORM,
+        id="BAM-add-d2",
+    ),
+]
+
+test_contract = harness.contract_test(CASES)
+
+
+def bam_reference(x, w, combine, dilation, convs, epsilon=1e-5):
+    def bn(name, value):
+        stats = [
+            w[f"{name}/{p}"]
+            for p in ("gamma", "beta", "moving_mean", "moving_variance")
+        ]
+        return reference.batchnorm(value, *stats, epsilon)
+
+    pooled = x.mean(axis=(1, 2))
+    hidden = reference.relu(
+        bn("channel_bn", pooled @ w["channel_fc/kernel"] + w["channel_fc/bias"])
+    )
+    channel = (hidden @ w["channel_out/kernel"] + w["channel_out/bias"])[
+        :, None, None, :
+    ]
+    y = reference.relu(
+        bn(
+            "spatial_bn0",
+            x @ w["spatial_reduce/kernel"] + w["spatial_reduce/bias"],
+        )
+    )
+    for index in range(convs):
+        y = reference.conv2d(
+            y,
+            w[f"spatial_dilated{index}/kernel"],
+            w[f"spatial_dilated{index}/bias"],
+            dilation=dilation,
+        )
+        y = reference.relu(bn(f"spatial_bn{index + 1}", y))
+    spatial = y @ w["spatial_out/kernel"] + w["spatial_out/bias"]
+    joint = channel * spatial if combine == "multiply" else channel + spatial
+    return x * (1 + reference.sigmoid(joint))
+
+
+@pytest.mark.parametrize("combine", ["multiply", "add"])
+def test_matches_numpy_reference(combine):
+    x = np.random.default_rng(0).normal(size=(2, 9, 10, 16)).astype("float32")
+    layer = BAM(reduction=4, combine=combine)
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    w = {
+        v.path.split("/", 1)[1]: np.asarray(v, "float64") for v in layer.weights
+    }
+    np.testing.assert_allclose(
+        to_numpy(layer(x, training=False)),
+        bam_reference(x.astype("float64"), w, combine, 4, 2),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_output_lies_between_once_and_twice_the_input():
+    layer = BAM(reduction=4)
+    x = (
+        np.random.default_rng(3)
+        .uniform(0.1, 1, (2, 8, 8, 16))
+        .astype("float32")
+    )
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    ratio = to_numpy(layer(x, training=False)) / x
+    assert np.all(ratio > 1) and np.all(ratio < 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"combine": "sum"}, r"combine must be one of \['multiply', 'add'\]"),
+        ({"dilation": 0}, r"dilation must be a positive integer"),
+        ({"dilated_convs": 0}, r"dilated_convs must be a positive integer"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BAM(**kwargs)

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from keras_chattn.layers import DualAttention
+from tests import harness
+from tests.harness import to_numpy
+from tests.layers import reference
+
+CASES = [
+    harness.LayerCase(
+        DualAttention,
+        {},
+        (6, 7, 64),
+        trainable=2 * (64 * 8 + 8) + 64 * 64 + 64 + 2,
+        gradient_free=("key/bias",),
+    ),
+    harness.LayerCase(
+        DualAttention,
+        {"channel_energy": "paper", "fusion": "mean", "reduction": 4},
+        (4, 5, 8),
+        trainable=2 * (8 * 2 + 2) + 8 * 8 + 8 + 2,
+        gradient_free=("key/bias",),
+        id="DANet-paper-mean",
+    ),
+]
+
+test_contract = harness.contract_test(CASES)
+
+
+def danet_reference(x, w, channel_energy, fusion):
+    batch, height, width, channels = x.shape
+    flat = x.reshape(batch, -1, channels)  # (batch, N, C)
+    q = flat @ w["query/kernel"] + w["query/bias"]
+    k = flat @ w["key/kernel"] + w["key/bias"]
+    v = flat @ w["value/kernel"] + w["value/bias"]
+    s = reference.softmax(q @ k.transpose(0, 2, 1), axis=-1)  # (N, N)
+    position = w["alpha"] * (s @ v) + flat
+    energy = flat.transpose(0, 2, 1) @ flat  # (C, C)
+    if channel_energy == "code":
+        energy = energy.max(axis=-1, keepdims=True) - energy
+    a = reference.softmax(energy, axis=-1)
+    channel = w["beta"] * (flat @ a.transpose(0, 2, 1)) + flat
+    y = position + channel
+    return (y / 2 if fusion == "mean" else y).reshape(x.shape)
+
+
+@pytest.mark.parametrize(
+    "channel_energy, fusion", [("code", "sum"), ("paper", "mean")]
+)
+def test_matches_numpy_reference(channel_energy, fusion):
+    x = np.random.default_rng(0).normal(size=(2, 4, 5, 16)).astype("float32")
+    layer = DualAttention(
+        reduction=4, channel_energy=channel_energy, fusion=fusion
+    )
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    w = {
+        v.path.split("/", 1)[1]: np.asarray(v, "float64") for v in layer.weights
+    }
+    np.testing.assert_allclose(
+        to_numpy(layer(x)),
+        danet_reference(x.astype("float64"), w, channel_energy, fusion),
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+def test_fresh_block_is_twice_the_input():
+    x = np.random.default_rng(1).normal(size=(2, 3, 3, 8)).astype("float32")
+    np.testing.assert_allclose(to_numpy(DualAttention()(x)), 2 * x, rtol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(DualAttention(fusion="mean")(x)), x, rtol=1e-6
+    )
+
+
+def test_large_maps_are_refused_with_the_size():
+    with pytest.raises(
+        ValueError, match=r"65x65 = 4225 positions exceed max_positions=4096"
+    ):
+        DualAttention().build((None, 65, 65, 8))
+    DualAttention(max_positions=4225).build((None, 65, 65, 8))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"channel_energy": "max"},
+            r"channel_energy must be one of \['code', 'paper'\]",
+        ),
+        ({"fusion": "concat"}, r"fusion must be one of \['sum', 'mean'\]"),
+        ({"max_positions": 0}, r"max_positions must be a positive integer"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DualAttention(**kwargs)
