@@ -12,6 +12,8 @@ Modules, one job each:
 - `heads`: pooling, the bridge head and the classifier;
 - `weights`: the builders' `weights=` argument;
 - one module per family: `resnet`, `cifar_resnet`, `vgg`, `small_cnn`;
+- `graph` and `surgery`: `add_attention`, blocks inserted into any
+  functional model (keras.applications included);
 - `registry`: builders by name; `summary`: what each block costs.
 """
 
@@ -40,6 +42,7 @@ from keras_chattn.models.resnet import resnet
 from keras_chattn.models.shortcut import ChannelPadShortcut
 from keras_chattn.models.small_cnn import small_cnn
 from keras_chattn.models.summary import summary_table
+from keras_chattn.models.surgery import add_attention
 from keras_chattn.models.vgg import VGG16
 from keras_chattn.models.vgg import VGG19
 from keras_chattn.models.vgg import vgg
@@ -63,6 +66,7 @@ __all__ = [
     "ResNet152",
     "VGG16",
     "VGG19",
+    "add_attention",
     "apply_basic_block",
     "apply_bottleneck_block",
     "apply_plain_stage",

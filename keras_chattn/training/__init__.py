@@ -4,6 +4,7 @@
   `run_callbacks`;
 - `schedule`: `WarmupSchedule` (warm-up, then cosine or steps);
 - `losses`: `SparseSmoothedCrossentropy`;
+- `optimizers`: `ScaledSGD`, a learning rate per group of variables;
 - `callbacks`: the epoch CSV log that survives an interrupted run;
 - `checkpoints`: the backup and best-model checkpoints, written so that no
   kill loses or repeats an epoch;
@@ -20,6 +21,7 @@ from keras_chattn.training.checkpoints import epochs_done
 from keras_chattn.training.distribute import STRATEGIES
 from keras_chattn.training.distribute import distribution_scope
 from keras_chattn.training.losses import SparseSmoothedCrossentropy
+from keras_chattn.training.optimizers import ScaledSGD
 from keras_chattn.training.recipe import BACKUP
 from keras_chattn.training.recipe import BEST_MODEL
 from keras_chattn.training.recipe import HISTORY
@@ -38,6 +40,7 @@ __all__ = [
     "HistoryError",
     "RunBackup",
     "STRATEGIES",
+    "ScaledSGD",
     "SparseSmoothedCrossentropy",
     "TrainingRecipe",
     "WarmupSchedule",

@@ -8,6 +8,7 @@ import keras
 from keras_chattn.training import callbacks as recipe_callbacks
 from keras_chattn.training import checkpoints
 from keras_chattn.training.losses import SparseSmoothedCrossentropy
+from keras_chattn.training.optimizers import ScaledSGD
 from keras_chattn.training.schedule import WarmupSchedule
 from keras_chattn.utils import validation
 from keras_chattn.utils.environment import tensorboard_available
@@ -64,6 +65,7 @@ def cifar_recipe(
     output_dir=None,
     monitor="val_accuracy",
     tensorboard=True,
+    learning_rate_scales=None,
 ):
     """The CIFAR training recipe of ResNet papers, as Keras objects.
 
@@ -114,6 +116,11 @@ def cifar_recipe(
         monitor: the metric the best checkpoint follows. Defaults to
             "val_accuracy".
         tensorboard: write TensorBoard logs. Defaults to True.
+        learning_rate_scales: None, or `(pattern, factor)` pairs giving the
+            variables whose path matches `pattern` a learning rate scaled
+            by `factor` (`ScaledSGD`), e.g. `[("_attention/", 1.0), (".",
+            0.1)]` to fine-tune a backbone ten times slower than its new
+            blocks.
 
     Returns:
         A `TrainingRecipe`.
@@ -162,11 +169,17 @@ def cifar_recipe(
         warmup_steps=warmup_epochs * steps_per_epoch,
         decay=schedule,
     )
-    optimizer = keras.optimizers.SGD(
+    optimizer_class = keras.optimizers.SGD
+    scaled = {}
+    if learning_rate_scales is not None:
+        optimizer_class = ScaledSGD
+        scaled = {"scales": learning_rate_scales}
+    optimizer = optimizer_class(
         learning_rate=learning_rate_schedule,
         momentum=momentum,
         nesterov=nesterov,
         weight_decay=weight_decay or None,
+        **scaled,
     )
     if weight_decay:
         optimizer.exclude_from_weight_decay(var_names=list(NO_DECAY))
