@@ -40,6 +40,8 @@ setup(
         "data": ["tensorflow-datasets", "importlib_resources"],
         # curves.png of the training example.
         "examples": ["matplotlib"],
+        # keras_chattn.plotting's figures.
+        "plot": ["matplotlib"],
         # keras-tuner 1.4.8 fails every trial under TF 2.21 without
         # tensorboard.
         # scikit-learn for its BayesianOptimization.

@@ -16,6 +16,7 @@ from keras_chattn import analysis
 from keras_chattn import data
 from keras_chattn import layers
 from keras_chattn import models
+from keras_chattn import plotting
 from keras_chattn import saving
 from keras_chattn import training
 from keras_chattn.layers import ATTENTION_LAYERS
@@ -65,6 +66,7 @@ __all__ = [
     "get_attention",
     "layers",
     "models",
+    "plotting",
     "saving",
     "training",
 ]

@@ -108,6 +108,7 @@ ALLOWED = {
     "analysis": {"analysis", "layers", "models", "utils"},
     "training": {"training", "data", "utils"},
     "tuning": {"tuning", "training", "models", "layers", "data", "utils"},
+    "plotting": {"plotting", "analysis", "models", "layers", "utils"},
 }
 
 

@@ -159,7 +159,7 @@ class BAM(AttentionLayer):
             y = ops.relu(norm(conv(y), training=training))
         return self.spatial_out(y)
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         channel = self.channel_attention(x, training)
         spatial = self.spatial_attention(x, training)
@@ -168,7 +168,13 @@ class BAM(AttentionLayer):
             if self.combine == "multiply"
             else (channel + spatial)
         )
-        return self.restore_layout(x * (1.0 + ops.sigmoid(joint)))
+        attention = ops.sigmoid(joint)
+        maps = {
+            "channel": ops.squeeze(channel, (1, 2)),
+            "spatial": ops.squeeze(spatial, -1),
+            "attention": attention,
+        }
+        return self.restore_layout(x * (1.0 + attention)), maps
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

@@ -223,6 +223,32 @@ class AttentionLayer(keras.layers.Layer):
         check_floating(type(self).__name__, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
+    def call(self, inputs, training=None, return_attention=False):
+        """The block's output; with `return_attention=True` also the
+        dict of what it computed (`attend`'s maps, documented per block,
+        always channels_last: `(batch, height, width, channels)`)."""
+        outputs, attention = self.attend(inputs, training=training)
+        if return_attention:
+            return outputs, attention
+        return outputs
+
+    def compute_output_spec(
+        self, inputs, training=None, return_attention=False
+    ):
+        if not return_attention:
+            return super().compute_output_spec(inputs, training=training)
+        # The maps' shapes come from tracing `call` symbolically (what
+        # keras.layers.Layer does for a layer without compute_output_shape).
+        return super(keras.layers.Layer, self).compute_output_spec(
+            inputs, training=training, return_attention=True
+        )
+
+    def attend(self, inputs, training=None):
+        """`(outputs, maps)`: what every block implements."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement attend(inputs, training)"
+        )
+
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
 
@@ -435,9 +461,10 @@ class ChannelExcitation(AttentionLayer):
             logits = mlp_output if logits is None else logits + mlp_output
         return self.gate(logits)
 
-    def call(self, inputs):
+    def attend(self, inputs, training=None):
         weights = self.channel_weights(inputs)
-        return inputs * self.broadcast_over_space(weights)
+        outputs = inputs * self.broadcast_over_space(weights)
+        return outputs, {"channel": weights}
 
     def get_config(self):
         return {**super().get_config(), **excitation_config(self)}

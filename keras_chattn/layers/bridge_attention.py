@@ -197,7 +197,7 @@ class BridgeAttention(AttentionLayer):
             self, out_channels, units, "expand", use_bias=self.use_bias
         )
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         maps = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(maps) != len(self.fusions):
             raise ValueError(
@@ -213,7 +213,8 @@ class BridgeAttention(AttentionLayer):
             )
             fused = part if fused is None else fused + part
         weights = self.gate(self.expand(self.activation(fused)))
-        return maps[-1] * self.broadcast_over_space(weights)
+        outputs = maps[-1] * self.broadcast_over_space(weights)
+        return outputs, {"channel": weights}
 
     def compute_output_shape(self, input_shape):
         return self._shape_list(input_shape)[-1]

@@ -164,11 +164,14 @@ class CBAM(AttentionLayer):
         if self.use_spatial:
             self.spatial_attention.build(input_shape)
 
-    def call(self, inputs, training=None):
-        outputs = self.channel_attention(inputs)
+    def attend(self, inputs, training=None):
+        outputs, maps = self.channel_attention(inputs, return_attention=True)
         if self.use_spatial:
-            outputs = self.spatial_attention(outputs, training=training)
-        return outputs
+            outputs, spatial = self.spatial_attention(
+                outputs, training=training, return_attention=True
+            )
+            maps = {**maps, **spatial}
+        return outputs, maps
 
     def macs(self, input_shape):
         channel_half, spatial_half = self._halves()

@@ -252,17 +252,21 @@ class ContextualConv(AttentionLayer):
         """The EMP's coefficients tanh(P) / 2 + 1, shape (batch, C, k)."""
         return ops.tanh(self._raw_coefficients(inputs)) / 2.0 + 1.0
 
-    def call(self, inputs):
+    def attend(self, inputs, training=None):
         coefficients = self.coefficients(inputs)
+        maps = {"coefficients": coefficients}
         if self.variant in SCALAR:
-            scale = self.broadcast_over_space(coefficients[..., 0])
-            return inputs * ops.cast(scale, self.compute_dtype)
+            scale = ops.cast(coefficients[..., 0], self.compute_dtype)
+            maps["excitation"] = scale[:, None, None, :]
+            return inputs * self.broadcast_over_space(scale), maps
         shape = ops.shape(inputs)
         height, width = (shape[axis] for axis in self.spatial_axes)
-        excitation = EMPS[self.emp](coefficients, height, width)
+        excitation = EMPS[self.emp](coefficients, height, width)  # NCHW
+        excitation = ops.cast(excitation, self.compute_dtype)
+        maps["excitation"] = ops.transpose(excitation, (0, 2, 3, 1))
         if self.data_format == "channels_last":
-            excitation = ops.transpose(excitation, (0, 2, 3, 1))
-        return inputs * ops.cast(excitation, self.compute_dtype)
+            excitation = maps["excitation"]
+        return inputs * excitation, maps
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

@@ -115,7 +115,7 @@ class CoordinateAttention(AttentionLayer):
         self.conv_h = built_dense(self, channels, (None, mip), "conv_h")
         self.conv_w = built_dense(self, channels, (None, mip), "conv_w")
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         height = ops.shape(x)[1]
         along_height = ops.mean(x, axis=2)  # (batch, H, C)
@@ -126,7 +126,7 @@ class CoordinateAttention(AttentionLayer):
         gate_h = self.gate(self.conv_h(joint[:, :height]))
         gate_w = self.gate(self.conv_w(joint[:, height:]))
         y = x * ops.expand_dims(gate_h, 2) * ops.expand_dims(gate_w, 1)
-        return self.restore_layout(y)
+        return self.restore_layout(y), {"height": gate_h, "width": gate_w}
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

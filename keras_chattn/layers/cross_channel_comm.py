@@ -272,10 +272,13 @@ class CrossChannelComm(AttentionLayer):
         return mask
 
     def _messages(self, z):
-        """zbar_i = sum_j a_ij z_j, computed in float32, cast back."""
+        """(zbar_i = sum_j a_ij z_j, the affinity a), in float32, cast back."""
         alone = z.shape[1] == self.channel_groups  # one channel per group
         if not self.include_self and alone:
-            return ops.zeros_like(z)  # a single channel has no one to hear
+            # A single channel has no one to hear.
+            channels = ops.shape(z)[1]
+            none = ops.zeros((ops.shape(z)[0], channels, channels))
+            return ops.zeros_like(z), none
         z32 = ops.cast(z, "float32")
         means = ops.mean(z32, axis=-1)  # (batch, C)
         scores = -ops.square(
@@ -289,19 +292,22 @@ class CrossChannelComm(AttentionLayer):
             # A channel that hears no one would get a softmax over itself:
             # multiplying by the mask zeroes it out.
             affinity = ops.softmax(scores, axis=-1) * mask
-        return ops.cast(ops.matmul(affinity, z32), self.compute_dtype)
+        messages = ops.matmul(affinity, z32)
+        return ops.cast(messages, self.compute_dtype), affinity
 
-    def call(self, inputs):
+    def attend(self, inputs, training=None):
         size = self.built_working_size
         rows = maps.to_channel_rows(inputs, size, self.data_format)
+        attention = {}
         if self.encoder_decoder:
             rows = self.encoder_out(self.encoder_in(rows))
         if self.communication:
-            rows = self._messages(rows)
+            rows, attention["affinity"] = self._messages(rows)
         if self.encoder_decoder:
             rows = self.decoder_out(self.decoder_in(rows))
         decoded = maps.from_channel_rows(rows, size, inputs, self.data_format)
-        return self.output_activation(inputs + decoded)
+        attention["decoded"] = self.channels_last(decoded)
+        return self.output_activation(inputs + decoded), attention
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

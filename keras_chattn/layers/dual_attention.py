@@ -18,6 +18,22 @@ CHANNEL_ENERGIES = ("code", "paper")
 FUSIONS = ("sum", "mean")
 # 4096 positions (64 x 64): a 16.8M-entry attention matrix per image.
 MAX_POSITIONS = 4096
+# The position matrix returned with `return_attention=True`: every row up
+# to this many positions, else this many rows evenly spread.
+MAP_ROWS = 1024
+
+
+def _sampled_rows(matrix, rows):
+    """`matrix` (batch, N, N), or `rows` of its rows evenly spread when N
+    is larger (row k of the result is row floor(k * N / rows))."""
+    n = matrix.shape[1]
+    if n is not None and n <= rows:
+        return matrix
+    count = ops.shape(matrix)[1]
+    index = ops.cast(
+        ops.arange(rows) * ops.cast(count, "int32") // rows, "int32"
+    )
+    return ops.take(matrix, index, axis=1)
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -135,33 +151,39 @@ class DualAttention(AttentionLayer):
         self.beta = self.add_weight(name="beta", shape=(), initializer="zeros")
 
     def position_attention(self, flat):
-        """E_p - x for `flat` of shape (batch, N, C), in float32."""
+        """(E_p - x, S) for `flat` of shape (batch, N, C), in float32."""
         query = ops.cast(self.query(flat), "float32")
         key = ops.cast(self.key(flat), "float32")
         value = ops.cast(self.value(flat), "float32")
         energy = ops.matmul(query, ops.transpose(key, (0, 2, 1)))  # (N, N)
         attention = ops.softmax(energy, axis=-1)
-        return ops.cast(self.alpha, "float32") * ops.matmul(attention, value)
+        alpha = ops.cast(self.alpha, "float32")
+        return alpha * ops.matmul(attention, value), attention
 
     def channel_attention(self, flat):
-        """E_c - x for `flat` of shape (batch, N, C), in float32."""
+        """(E_c - x, X) for `flat` of shape (batch, N, C), in float32."""
         x = ops.cast(flat, "float32")
         energy = ops.matmul(ops.transpose(x, (0, 2, 1)), x)  # (C, C)
         if self.channel_energy == "code":
             energy = ops.max(energy, axis=-1, keepdims=True) - energy
         attention = ops.softmax(energy, axis=-1)
         out = ops.matmul(x, ops.transpose(attention, (0, 2, 1)))  # (N, C)
-        return ops.cast(self.beta, "float32") * out
+        return ops.cast(self.beta, "float32") * out, attention
 
-    def call(self, inputs):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         shape = ops.shape(x)
         flat = ops.reshape(x, (shape[0], -1, shape[3]))
-        residual = self.position_attention(flat) + self.channel_attention(flat)
-        y = ops.cast(residual, self.compute_dtype) + 2 * flat
+        position, position_map = self.position_attention(flat)
+        channel, channel_map = self.channel_attention(flat)
+        y = ops.cast(position + channel, self.compute_dtype) + 2 * flat
         if self.fusion == "mean":
             y = y / 2
-        return self.restore_layout(ops.reshape(y, shape))
+        maps = {
+            "position": _sampled_rows(position_map, MAP_ROWS),
+            "channel": channel_map,
+        }
+        return self.restore_layout(ops.reshape(y, shape)), maps
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

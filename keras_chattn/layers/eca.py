@@ -139,8 +139,9 @@ class ECA(AttentionLayer):
         logits = self.conv(ops.expand_dims(pooled, -1))
         return self.gate(ops.squeeze(logits, -1))
 
-    def call(self, inputs):
-        return inputs * self.broadcast_over_space(self.channel_weights(inputs))
+    def attend(self, inputs, training=None):
+        weights = self.channel_weights(inputs)
+        return inputs * self.broadcast_over_space(weights), {"channel": weights}
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

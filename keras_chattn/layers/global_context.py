@@ -144,24 +144,33 @@ class GlobalContext(AttentionLayer):
 
     def context(self, x):
         """The `(batch, C)` context vector of a channels_last map."""
+        return self._context(x)[0]
+
+    def _context(self, x):
+        """(context, pooling weights `(batch, H, W)` or None)."""
         if self.pooling == "avg":
-            return ops.mean(x, axis=(1, 2))
+            return ops.mean(x, axis=(1, 2)), None
         shape = ops.shape(x)
         flat = ops.reshape(x, (shape[0], -1, shape[3]))
         logits = ops.cast(self.mask(flat), "float32")  # (batch, HW, 1)
         weights = ops.softmax(logits, axis=1)
         pooled = ops.sum(ops.cast(flat, "float32") * weights, axis=1)
-        return ops.cast(pooled, self.compute_dtype)
+        weights = ops.reshape(weights, (shape[0], shape[1], shape[2]))
+        return ops.cast(pooled, self.compute_dtype), weights
 
-    def call(self, inputs):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
-        context = self.context(x)
+        context, weights = self._context(x)
+        maps = {} if weights is None else {"context": weights}
         y = x
         for kind in self.kinds():
             term = self.transform(kind, context)
+            if kind == "multiply":
+                term = ops.sigmoid(term)
+            maps[kind] = term
             term = ops.expand_dims(ops.expand_dims(term, 1), 1)
-            y = y * ops.sigmoid(term) if kind == "multiply" else y + term
-        return self.restore_layout(y)
+            y = y * term if kind == "multiply" else y + term
+        return self.restore_layout(y), maps
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

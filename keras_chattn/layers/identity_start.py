@@ -84,8 +84,20 @@ class IdentityStart(keras.layers.Layer):
             name="gate", shape=shape, initializer="zeros", dtype="float32"
         )
 
-    def call(self, inputs, training=None):
-        outputs = self.block(inputs, training=training)
+    def call(self, inputs, training=None, return_attention=False):
+        if return_attention:
+            return self.attend(inputs, training=training)
+        return self._mix(inputs, self.block(inputs, training=training))
+
+    def attend(self, inputs, training=None):
+        """`(output, maps)`: the block's maps, its own output
+        (`"block_output"`) and the gate (`"gate"`)."""
+        outputs, maps = self.block.attend(inputs, training=training)
+        g = ops.cast(self.g, outputs.dtype)
+        mixed = self._mix(inputs, outputs)
+        return mixed, {**maps, "gate": g, "block_output": outputs}
+
+    def _mix(self, inputs, outputs):
         g = ops.cast(self.g, outputs.dtype)
         if self.gate == "channel" and self.data_format == "channels_first":
             g = ops.reshape(g, (-1, 1, 1))

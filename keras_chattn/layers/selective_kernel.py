@@ -214,7 +214,7 @@ class SelectiveKernel(AttentionLayer):
             y = y[:, :: self.strides, :: self.strides]
         return ops.relu(self.norms[index](y, training=training))
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         branches = [self._branch(i, x, training) for i in range(self.branches)]
         fused = ops.mean(sum(branches[1:], branches[0]), axis=(1, 2))
@@ -227,7 +227,8 @@ class SelectiveKernel(AttentionLayer):
             branch * weights[:, None, None, index]
             for index, branch in enumerate(branches)
         )
-        return self.restore_layout(y)
+        maps = {"selection": weights, "branches": ops.stack(branches, axis=1)}
+        return self.restore_layout(y), maps
 
     def compute_output_shape(self, input_shape):
         batch, height, width, _ = self.channels_last_shape(input_shape)

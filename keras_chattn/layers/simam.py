@@ -93,9 +93,10 @@ class SimAM(AttentionLayer):
         variance = ops.mean(squared, axis=axes, keepdims=True) * (positions / n)
         return squared / (4.0 * (variance + self.e_lambda)) + 0.5
 
-    def call(self, inputs):
-        gate = ops.cast(ops.sigmoid(self.energy(inputs)), self.compute_dtype)
-        return inputs * gate
+    def attend(self, inputs, training=None):
+        energy = self.energy(inputs)
+        gate = ops.cast(ops.sigmoid(energy), self.compute_dtype)
+        return inputs * gate, {"energy": self.channels_last(energy)}
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

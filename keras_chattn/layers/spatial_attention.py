@@ -128,7 +128,7 @@ class SpatialAttention(AttentionLayer):
                 gamma_initializer="zeros",
             )
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         axis = self.channel_axis
         descriptor = ops.concatenate(
             [
@@ -144,7 +144,8 @@ class SpatialAttention(AttentionLayer):
             logits = self.conv(descriptor)
         if self.use_batchnorm:
             logits = self.batchnorm(logits, training=training)
-        return inputs * self.gate(logits)
+        gate = self.gate(logits)
+        return inputs * gate, {"spatial": ops.squeeze(gate, self.channel_axis)}
 
     def macs(self, input_shape):
         height, width = self.spatial_extent(input_shape)

@@ -150,13 +150,21 @@ class TripletAttention(AttentionLayer):
         gate = self.gate(logits)  # (batch, plane[0], plane[1], 1)
         return ops.transpose(gate, tuple(order.index(a) for a in range(4)))
 
-    def call(self, inputs, training=None):
+    def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         total = None
+        maps = {}
         for name, plane in self.branches():
-            gated = x * self.branch_gate(name, plane, x, training)
+            gate = self.branch_gate(name, plane, x, training)
+            pooled_axis = ({1, 2, 3} - set(plane)).pop()
+            # The gate on its plane, axes in the plane's order.
+            maps[name] = ops.transpose(
+                ops.squeeze(gate, pooled_axis),
+                (0, 1, 2) if plane[0] < plane[1] else (0, 2, 1),
+            )
+            gated = x * gate
             total = gated if total is None else total + gated
-        return self.restore_layout(total / len(self.branches()))
+        return self.restore_layout(total / len(self.branches())), maps
 
     def macs(self, input_shape):
         _, height, width, channels = self.channels_last_shape(input_shape)
