@@ -60,17 +60,31 @@ def attention_maps(model, images, layers=None, batch_size=32):
     chosen = _chosen(model, layers)
     images = np.asarray(images)
     batches = []
-    for start in range(0, len(images), batch_size):
+    for batch in _batches(images, batch_size):
         collected = {}
-        _run(model, images[start : start + batch_size], chosen, collected)
+        _run(model, batch, chosen, collected)
         batches.append(collected)
     nested = {}
+    sizes = [len(b) for b in _batches(images, batch_size)]
     for key in batches[0]:
         name, kind = key.split("/", 1)
-        nested.setdefault(name, {})[kind] = np.concatenate(
-            [keras.ops.convert_to_numpy(b[key]) for b in batches]
+        values = [keras.ops.convert_to_numpy(b[key]) for b in batches]
+        per_image = all(
+            v.ndim and v.shape[0] == size
+            for v, size in zip(values, sizes, strict=True)
+        )
+        # A map of the block itself (IdentityStart's gate) is not per image.
+        nested.setdefault(name, {})[kind] = (
+            np.concatenate(values) if per_image else values[0]
         )
     return nested
+
+
+def _batches(images, batch_size):
+    return [
+        images[start : start + batch_size]
+        for start in range(0, len(images), batch_size)
+    ]
 
 
 def _chosen(model, layers):

@@ -241,7 +241,7 @@ def _before_padding(tensor):
 def head_map(model):
     """The last 4-D map: what the global pooling or Flatten of the top
     consumes, else the model's (4-D) output."""
-    for operation in reversed(model.operations):
+    for operation in reversed(getattr(model, "operations", model.layers)):
         if isinstance(operation, TOPS):
             return operation._inbound_nodes[0].input_tensors[0]
     output = model.outputs[0]
