@@ -17,6 +17,7 @@ from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.grouped_conv import grouped_conv
 from keras_chattn.utils import validation
 
 # SKNet-50's cardinality and the least group width of its 32x4d bottleneck.
@@ -209,7 +210,16 @@ class SelectiveKernel(AttentionLayer):
         padded = ops.pad(
             x, [[0, 0], [dilation, dilation], [dilation, dilation], [0, 0]]
         )
-        y = self.convs[index](padded)
+        conv = self.convs[index]
+        # The Conv2D holds the kernel; grouped_conv applies it in a form
+        # every backend and exporter runs (see grouped_conv's docstring).
+        y = grouped_conv(
+            padded,
+            ops.cast(conv.kernel, self.compute_dtype),
+            self.groups,
+            strides=conv.strides[0],
+            dilation_rate=dilation,
+        )
         if dilation > 1 and self.strides > 1:
             y = y[:, :: self.strides, :: self.strides]
         return ops.relu(self.norms[index](y, training=training))
