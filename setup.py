@@ -46,6 +46,9 @@ setup(
         # tensorboard.
         # scikit-learn for its BayesianOptimization.
         "tune": ["keras-tuner", "tensorboard", "scikit-learn"],
+        # keras_chattn.export: ONNX (tf2onnx writes it, onnxruntime reads it
+        # back) and LiteRT (ai-edge-litert's interpreter reads the .tflite).
+        "export": ["onnx", "tf2onnx", "onnxruntime", "ai-edge-litert"],
         "test": [
             "pytest>=7",
             # The layer tests run a second time on the JAX backend, and the
@@ -57,6 +60,11 @@ setup(
             "keras-tuner",
             "tensorboard",
             "scikit-learn",
+            # tests/export
+            "onnx",
+            "tf2onnx",
+            "onnxruntime",
+            "ai-edge-litert",
         ],
     },
     classifiers=[

@@ -455,11 +455,16 @@ class ChannelExcitation(AttentionLayer):
 
     def channel_weights(self, inputs):
         """The gate's output, shape `(batch, C)`, before broadcasting."""
-        logits = None
-        for descriptor in self.pool(inputs):
-            mlp_output = self.expand(self.reduce(descriptor))
-            logits = mlp_output if logits is None else logits + mlp_output
-        return self.gate(logits)
+        descriptors = self.pool(inputs)
+        if len(descriptors) == 1:
+            return self.gate(self.expand(self.reduce(descriptors[0])))
+        # All descriptors through the MLP in one pass, (batch, pools, C),
+        # then summed over the pools: the same sum as one pass per pool, and
+        # int8 quantisation then gives the hidden units one range over all
+        # pools (a unit dead on one pool alone, e.g. after max pooling,
+        # otherwise gets a zero range, which XNNPACK refuses).
+        logits = self.expand(self.reduce(ops.stack(descriptors, axis=1)))
+        return self.gate(ops.sum(logits, axis=1))
 
     def attend(self, inputs, training=None):
         weights = self.channel_weights(inputs)
