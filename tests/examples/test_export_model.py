@@ -1,8 +1,6 @@
 """examples/export_model.py exports a saved model and tabulates each file."""
 
-import importlib.util
 import json
-import pathlib
 
 import keras
 import pytest
@@ -11,17 +9,7 @@ from keras_chattn import models
 from keras_chattn.export import missing_packages
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
-
-SCRIPT = (
-    pathlib.Path(__file__).resolve().parents[2] / "examples" / "export_model.py"
-)
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("export_model", SCRIPT)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    return example
+from tests.examples.scripts import load_example
 
 
 @needs_data
@@ -39,7 +27,7 @@ def test_onnx_and_int8_litert_of_a_saved_model(tmp_path):
         "--formats", "onnx,litert-int8", "--images", "64",
         "--calibration-images", "64", "--output-dir", str(out),
     ]  # fmt: skip
-    rows = load_example().main(argv)
+    rows = load_example("export_model").main(argv)
     assert [r["format"] for r in rows] == ["keras", "onnx", "litert-int8"]
     keras_row, onnx_row, int8_row = rows
     assert onnx_row["status"] == "ok" and onnx_row["max_abs_diff"] < 1e-4
@@ -54,7 +42,7 @@ def test_onnx_and_int8_litert_of_a_saved_model(tmp_path):
 
 def test_unknown_format_is_refused_by_name(capsys):
     with pytest.raises(SystemExit):
-        load_example().parse_arguments(
+        load_example("export_model").parse_arguments(
             ["--model-path", "m.keras", "--formats", "onnx,tensorrt"]
         )
     assert "Received: formats=['onnx', 'tensorrt']" in capsys.readouterr().err

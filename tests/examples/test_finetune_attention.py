@@ -1,31 +1,17 @@
 """examples/finetune_attention.py on the shared CIFAR-10 files."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
-
-SCRIPT = (
-    pathlib.Path(__file__).resolve().parents[2]
-    / "examples"
-    / "finetune_attention.py"
-)
-
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("finetune_attention", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.examples.scripts import load_example
 
 
 @needs_data
 def test_pretrain_insert_with_identity_start_and_finetune(tmp_path):
-    example = load_example()
+    example = load_example("finetune_attention")
     argv = [
         "--data-dir", str(DATA), "--limit", "64", "--batch-size", "32",
         "--pretrain-epochs", "1", "--epochs", "1", "--attention", "cbam",
@@ -52,7 +38,7 @@ def test_pretrain_insert_with_identity_start_and_finetune(tmp_path):
 
 
 def test_bad_arguments(capsys):
-    example = load_example()
+    example = load_example("finetune_attention")
     with pytest.raises(SystemExit):
         example.parse_arguments(["--backbone-lr-scale", "-1"])
     assert "--backbone-lr-scale must be >= 0" in capsys.readouterr().err

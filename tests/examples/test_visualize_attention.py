@@ -1,27 +1,17 @@
 """examples/visualize_attention.py makes its gallery from a saved model."""
 
-import importlib.util
-import pathlib
-
 import pytest
 
 from keras_chattn import models
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
-
-SCRIPT = (
-    pathlib.Path(__file__).resolve().parents[2]
-    / "examples"
-    / "visualize_attention.py"
-)
+from tests.examples.scripts import load_example
 
 
 @needs_data
 def test_gallery_of_a_cc_and_a_plain_model(tmp_path):
     pytest.importorskip("matplotlib")
-    spec = importlib.util.spec_from_file_location("visualize", SCRIPT)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("visualize_attention")
     cc = tmp_path / "cc.keras"
     models.cifar_resnet(8, attention="cc").save(cc)
     plain = tmp_path / "plain.keras"

@@ -2,24 +2,14 @@
 them; more epochs are allowed only when asked for, and recorded."""
 
 import importlib
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
 from keras_chattn.training import read_history
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
-
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples"
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, SCRIPT / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.examples.scripts import load_example as load
 
 
 @pytest.fixture(scope="module")
