@@ -51,7 +51,9 @@ class ExportReport:
     `max_abs_diff` is the largest absolute difference between the Keras
     model's outputs and the runtime's over the checked images;
     `top1_agreement` the fraction of images whose arg-max output is the same
-    (NaN for an output that is not one score per class).
+    (NaN for an output that is not one score per class); `output_scale` the
+    largest absolute output of the Keras model, and at least 1 (what a
+    float export's difference is measured against).
     """
 
     format: str
@@ -62,6 +64,7 @@ class ExportReport:
     max_abs_diff: float
     top1_agreement: float
     runtime: str
+    output_scale: float = 1.0
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -94,8 +97,11 @@ def export_model(
         check_data: the inputs to compare on; defaults to
             `representative_data`, else 64 standard-normal inputs (a weaker
             check: real images exercise the gates as a network sees them).
-        tolerance: the largest accepted absolute difference of a float
-            export. Defaults to 1e-4.
+        tolerance: the largest accepted difference of a float export,
+            relative to the largest absolute output where that is above 1
+            (absolute for probabilities): float32 rounding grows with the
+            outputs' magnitude, and the logits of a network without trained
+            BatchNorm statistics reach 100 and more. Defaults to 1e-4.
         min_agreement: the least accepted top-1 agreement of an int8
             export. Defaults to 0.8.
 
@@ -192,6 +198,7 @@ def export_model(
         max_abs_diff=difference,
         top1_agreement=_agreement(got, expected),
         runtime=run.name,
+        output_scale=max(1.0, float(np.abs(expected).max())),
     )
     _check_report(report, model, tolerance, min_agreement)
     return report
@@ -365,12 +372,14 @@ def _agreement(got, expected):
 
 
 def _check_report(report, model, tolerance, min_agreement):
-    if report.quantize is None and not report.max_abs_diff <= tolerance:
+    allowed = tolerance * report.output_scale
+    if report.quantize is None and not report.max_abs_diff <= allowed:
         raise ExportMismatchError(
             f"The {report.format} export of {model.name!r} differs from the "
             f"Keras model by up to {report.max_abs_diff:.3g} on "
-            f"{report.images} inputs (tolerance={tolerance:g}); the file is "
-            f"at {report.path}.",
+            f"{report.images} inputs, outputs up to {report.output_scale:.3g} "
+            f"(tolerance={tolerance:g} of that); the file is at "
+            f"{report.path}.",
             report,
         )
     if report.quantize and not report.top1_agreement >= min_agreement:
