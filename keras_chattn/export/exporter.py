@@ -175,8 +175,15 @@ def export_model(
     if calibration is not None:
         _check_int8_loads(model, path)
     run = load_runtime(format, path)
-    got = np.asarray(run(images), "float32")
-    single = np.asarray(run(images[:1]), "float32")
+    try:
+        got = np.asarray(run(images), "float32")
+        single = np.asarray(run(images[:1]), "float32")
+    except RuntimeError as error:
+        # e.g. an int8 DIV whose quantised divisor is 0 (SimAM's energy).
+        raise ExportError(
+            f"The {format} runtime failed on the {model.name!r} file: "
+            f"{str(error).strip()[:300]}. The file is at {path}."
+        ) from error
     if got.shape != expected.shape or single.shape[1:] != expected.shape[1:]:
         raise ExportMismatchError(
             f"The {format} file returns shape {got.shape} (and {single.shape} "
