@@ -94,7 +94,7 @@ def compare_formats(
     formats = check_exports(formats)
     output_dir = pathlib.Path(output_dir)
     images = np.asarray(images, "float32")
-    expected = predict(lambda x: model.predict_on_batch(x), images)
+    expected = predict(model.predict_on_batch, images)
     rows = [
         _row(
             "keras",
@@ -105,7 +105,7 @@ def compare_formats(
             expected,
             expected,
             labels,
-            latency_ms(lambda x: model.predict_on_batch(x), images[:1]),
+            latency_ms(model.predict_on_batch, images[:1]),
         )
     ]
     for name in formats:

@@ -73,33 +73,19 @@ def spatial_maps(
         class_names: optional names of the classes.
         title: the figure's title.
     """
-    plt = _pyplot()
     images = displayable(images)
-    count, columns = len(images), 1 + len(maps)
-    figure, axes = plt.subplots(
-        count, columns, figsize=(2.3 * columns, 2.3 * count), squeeze=False
+    columns = {
+        name: [_upsample(np.asarray(v), images.shape[1:3]) for v in values]
+        for name, values in maps.items()
+    }
+    return _overlay_grid(
+        images,
+        columns,
+        lambda row: _caption(row, labels, predictions, class_names),
+        lambda row, name: name,
+        inches=2.3,
+        title=title,
     )
-    for row in range(count):
-        axes[row, 0].imshow(images[row])
-        axes[row, 0].set_title(
-            _caption(row, labels, predictions, class_names) or "image",
-            fontsize=8,
-        )
-        for column, (name, values) in enumerate(maps.items(), start=1):
-            axis = axes[row, column]
-            axis.imshow(images[row])
-            shown = axis.imshow(
-                _upsample(np.asarray(values[row]), images.shape[1:3]),
-                cmap="jet",
-                alpha=0.5,
-            )
-            axis.set_title(name, fontsize=8)
-            figure.colorbar(shown, ax=axis, fraction=0.046, pad=0.04)
-    for axis in axes.flat:
-        axis.axis("off")
-    figure.suptitle(title)
-    figure.tight_layout()
-    return figure
 
 
 def channel_excitation(excitation, class_names=None, title=None):
@@ -193,31 +179,45 @@ def grad_cam_overlays(
     """Grad-CAM of several models side by side (e.g. with and without
     attention): `heat_maps` and `predictions` map a model's name to its
     `(N, H, W)` maps and `(N,)` predicted classes."""
+
+    def caption(row, name):
+        predicted = (predictions or {}).get(name)
+        if predicted is None:
+            return name
+        return name + "\n" + _caption(row, None, predicted, class_names)
+
+    return _overlay_grid(
+        displayable(images),
+        heat_maps,
+        lambda row: _caption(row, labels, None, class_names),
+        caption,
+        inches=2.4,
+        title="Grad-CAM",
+        vmin=0,
+        vmax=1,
+    )
+
+
+def _overlay_grid(
+    images, columns, image_caption, map_caption, inches, title, **scale
+):
+    """One row per image: the image, then each column's map over it."""
     plt = _pyplot()
-    images = displayable(images)
-    count, columns = len(images), 1 + len(heat_maps)
+    count, width = len(images), 1 + len(columns)
     figure, axes = plt.subplots(
-        count, columns, figsize=(2.4 * columns, 2.4 * count), squeeze=False
+        count, width, figsize=(inches * width, inches * count), squeeze=False
     )
     for row in range(count):
         axes[row, 0].imshow(images[row])
-        axes[row, 0].set_title(
-            _caption(row, labels, None, class_names) or "image", fontsize=8
-        )
-        for column, (name, maps) in enumerate(heat_maps.items(), start=1):
+        axes[row, 0].set_title(image_caption(row) or "image", fontsize=8)
+        for column, (name, maps) in enumerate(columns.items(), start=1):
             axis = axes[row, column]
             axis.imshow(images[row])
-            shown = axis.imshow(
-                maps[row], cmap="jet", alpha=0.5, vmin=0, vmax=1
-            )
-            predicted = (predictions or {}).get(name)
-            caption = name
-            if predicted is not None:
-                caption += "\n" + _caption(row, None, predicted, class_names)
-            axis.set_title(caption, fontsize=8)
+            shown = axis.imshow(maps[row], cmap="jet", alpha=0.5, **scale)
+            axis.set_title(map_caption(row, name), fontsize=8)
             figure.colorbar(shown, ax=axis, fraction=0.046, pad=0.04)
     for axis in axes.flat:
         axis.axis("off")
-    figure.suptitle("Grad-CAM")
+    figure.suptitle(title)
     figure.tight_layout()
     return figure
