@@ -1,0 +1,307 @@
+"""What each attention block costs a whole network: training and inference
+step ratios, memory, and the plain network's speed against the CPU's peak.
+
+    python benchmarks/network_overhead.py                      # every config
+    python benchmarks/network_overhead.py --configs cifar_resnet20 --rounds 9
+    KERAS_BACKEND=jax python benchmarks/network_overhead.py
+
+For each configuration (ResNet-50 with the ImageNet stem at 224 x 224,
+batch 16; the same network at 32 x 32, batch 128; CIFAR ResNet-20 at
+32 x 32, batch 128) the network is built once without attention and once
+with every registry block (placed by the builders' own decision), each
+compiled with SGD and sparse cross-entropy (`jit_compile=False` on
+TensorFlow unless `--jit-compile`: XLA is slower on CPUs for these
+networks; JAX always compiles). Every round times one training step
+(forward + backward + update) and one inference step of every model,
+the order reversed every other round so that drifting machine load hits
+all alike; the ratio reported is the median over rounds of each round's
+time divided by the plain network's in that round.
+
+Also printed: the plain network's images/s and achieved GFLOP/s (3 x 2 x
+the multiply-adds of `summary_table`, per image: the forward pass and a
+backward pass of about twice its work), this machine's float32 matmul peak
+measured in the same run, and peak memory of a training step per block
+(TensorFlow: the CPU allocator's peak during one step, weights and
+optimizer state included; JAX: the compiled forward-and-backward's
+arguments + temporaries + outputs, from XLA's memory analysis; PyTorch:
+not measured). `--applications` adds `keras.applications.ResNet50` to the
+ResNet-50 configurations, so that our plain network can be compared with
+Keras' own.
+
+Run it by hand; it is not part of the test suite. Results and the
+reference figures: docs/results.md ("Network-level overhead").
+"""
+
+import argparse
+import dataclasses
+import os
+import statistics
+import time
+
+import keras
+import numpy as np
+
+import keras_chattn
+from keras_chattn import models
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    label: str
+    builder: object
+    input_shape: tuple
+    classes: int
+    batch: int
+    resnet50: bool
+
+
+CONFIGS = {
+    "resnet50_224": Config(
+        "ResNet-50, 224, batch 16", models.ResNet50, (224, 224, 3), 1000, 16,
+        True,
+    ),
+    "resnet50_32": Config(
+        "ResNet-50, 32, batch 128", models.ResNet50, (32, 32, 3), 10, 128,
+        True,
+    ),
+    "cifar_resnet20": Config(
+        "CIFAR ResNet-20, 32, batch 128", models.CifarResNet20, (32, 32, 3),
+        10, 128, False,
+    ),
+}  # fmt: skip
+APPLICATIONS = "keras.applications"
+
+
+def build(config, block, jit_compile):
+    if block == APPLICATIONS:
+        model = keras.applications.ResNet50(
+            weights=None,
+            input_shape=config.input_shape,
+            classes=config.classes,
+        )
+    else:
+        model = config.builder(
+            input_shape=config.input_shape,
+            classes=config.classes,
+            attention=None if block == "none" else block,
+        )
+    compile_kwargs = {}
+    if keras.backend.backend() == "tensorflow":
+        compile_kwargs["jit_compile"] = jit_compile
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        **compile_kwargs,
+    )
+    return model
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - started
+
+
+def matmul_peak(size=2048, repeats=5):
+    """Best float32 GFLOP/s of a `size` x `size` matmul on this backend."""
+    a = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).normal(size=(size, size)).astype("float32")
+    )
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
+    best = min(
+        timed(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)))
+        for _ in range(repeats)
+    )
+    return 2 * size**3 / best / 1e9
+
+
+def step_memory(model, x, y):
+    """Peak bytes of one training step, or None where not measurable."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.reset_memory_stats("CPU:0")
+        model.train_on_batch(x, y)
+        return tf.config.experimental.get_memory_info("CPU:0")["peak"]
+    if backend == "jax":
+        import jax
+
+        loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+        def loss(trainable, non_trainable, x, y):
+            outputs, updated = model.stateless_call(
+                trainable, non_trainable, x, training=True
+            )
+            return loss_fn(y, outputs), updated
+
+        step = jax.jit(jax.value_and_grad(loss, has_aux=True))
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+        analysis = step.lower(trainable, non_trainable, x, y).compile()
+        stats = analysis.memory_analysis()
+        return (
+            stats.argument_size_in_bytes
+            + stats.temp_size_in_bytes
+            + stats.output_size_in_bytes
+        )
+    return None
+
+
+def macs_per_image(model):
+    return models.summary_table(model, print_fn=None)[-1]["macs"]
+
+
+def measure(config, blocks, args):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(config.batch, *config.input_shape)).astype("float32")
+    y = rng.integers(0, config.classes, size=(config.batch,))
+    built = {}
+    for block in blocks:
+        model = build(config, block, args.jit_compile)
+        for _ in range(args.warmup):
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+        built[block] = model
+
+    train = {block: [] for block in blocks}
+    infer = {block: [] for block in blocks}
+    for round_index in range(args.rounds):
+        order = blocks if round_index % 2 == 0 else blocks[::-1]
+        for block in order:
+            train[block].append(timed(built[block].train_on_batch, x, y))
+            infer[block].append(timed(built[block].predict_on_batch, x))
+
+    memory = {}
+    if args.memory:
+        for block in blocks:
+            memory[block] = step_memory(built[block], x, y)
+
+    rows = []
+    for block in blocks:
+        train_ratios = [
+            t / b for t, b in zip(train[block], train["none"], strict=True)
+        ]
+        infer_ratios = [
+            t / b for t, b in zip(infer[block], infer["none"], strict=True)
+        ]
+        rows.append(
+            {
+                "block": block,
+                "params": built[block].count_params(),
+                "train_s": statistics.median(train[block]),
+                "train_ratio": statistics.median(train_ratios),
+                "train_spread": (min(train_ratios), max(train_ratios)),
+                "infer_s": statistics.median(infer[block]),
+                "infer_ratio": statistics.median(infer_ratios),
+                "memory": memory.get(block),
+            }
+        )
+    macs = macs_per_image(built["none"])
+    return rows, macs
+
+
+def print_table(config, rows, macs, peak, args):
+    plain = rows[0]
+    images = config.batch / plain["train_s"]
+    achieved = 6 * macs * config.batch / plain["train_s"] / 1e9
+    backend = keras.backend.backend()
+    jit = args.jit_compile if backend == "tensorflow" else "always (jax)"
+    print(
+        f"\n## {config.label} (backend={backend}, rounds={args.rounds}, "
+        f"jit_compile={jit})"
+    )
+    print(
+        f"plain network: {plain['train_s'] * 1000:.0f} ms per training step, "
+        f"{images:.1f} images/s, {achieved:.0f} GFLOP/s achieved "
+        f"(6 x {macs / 1e6:.0f} M multiply-adds per image); "
+        f"matmul peak {peak:.0f} GFLOP/s ({achieved / peak:.0%})"
+    )
+    memory_base = plain["memory"]
+    print(
+        "| block | params | train ms | train ratio (min-max) "
+        "| infer ms | infer ratio | step memory MB | memory ratio |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        low, high = row["train_spread"]
+        if row["memory"] is None or memory_base is None:
+            memory = "n/a | n/a"
+        else:
+            memory = (
+                f"{row['memory'] / 2**20:.0f} | "
+                f"{row['memory'] / memory_base:.2f}"
+            )
+        print(
+            f"| {row['block']} | {row['params']:,} "
+            f"| {row['train_s'] * 1000:.0f} | {row['train_ratio']:.2f} "
+            f"({low:.2f}-{high:.2f}) | {row['infer_s'] * 1000:.0f} "
+            f"| {row['infer_ratio']:.2f} | {memory} |"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--configs",
+        default=",".join(CONFIGS),
+        help=f"comma-separated, from {', '.join(CONFIGS)} (default: all)",
+    )
+    parser.add_argument(
+        "--blocks",
+        default=",".join(keras_chattn.ATTENTION_LAYERS),
+        help="comma-separated registry blocks (default: all); the plain "
+        "network is always measured first",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="timed rounds (default: 7)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        help="untimed steps per model before the rounds (default: 2)",
+    )
+    parser.add_argument(
+        "--jit-compile",
+        action="store_true",
+        help="TensorFlow: compile with XLA (slower on CPUs; default off)",
+    )
+    parser.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="skip the per-block step memory",
+    )
+    parser.add_argument(
+        "--applications",
+        action="store_true",
+        help="also time keras.applications.ResNet50 in the ResNet-50 configs",
+    )
+    args = parser.parse_args(argv)
+    unknown = set(args.configs.split(",")) - set(CONFIGS)
+    if unknown:
+        parser.error(
+            f"--configs: unknown {sorted(unknown)}; expected names from "
+            f"{list(CONFIGS)}"
+        )
+    blocks = [b for b in args.blocks.split(",") if b and b != "none"]
+    for block in blocks:
+        keras_chattn.get_attention(block)  # a clear error for a typo
+
+    peak = matmul_peak()
+    print(
+        f"backend={keras.backend.backend()} keras={keras.__version__} "
+        f"cores={os.cpu_count()} matmul peak={peak:.0f} GFLOP/s (float32)"
+    )
+    for name in args.configs.split(","):
+        config = CONFIGS[name]
+        names = ["none", *blocks]
+        if args.applications and config.resnet50:
+            names.append(APPLICATIONS)
+        rows, macs = measure(config, names, args)
+        print_table(config, rows, macs, peak, args)
+
+
+if __name__ == "__main__":
+    main()
