@@ -36,6 +36,8 @@ import argparse
 import dataclasses
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import keras
@@ -289,18 +291,44 @@ def main(argv=None):
     for block in blocks:
         keras_chattn.get_attention(block)  # a clear error for a typo
 
+    names = args.configs.split(",")
+    if len(names) > 1:
+        # One process per configuration: each holds every block's network
+        # at once, and TensorFlow does not give the memory of the previous
+        # configuration's networks back.
+        rest = _without_option(
+            list(sys.argv[1:] if argv is None else argv), "--configs"
+        )
+        for name in names:
+            subprocess.run(
+                [sys.executable, __file__, "--configs", name, *rest],
+                check=True,
+            )
+        return
     peak = matmul_peak()
     print(
         f"backend={keras.backend.backend()} keras={keras.__version__} "
         f"cores={os.cpu_count()} matmul peak={peak:.0f} GFLOP/s (float32)"
     )
-    for name in args.configs.split(","):
-        config = CONFIGS[name]
-        names = ["none", *blocks]
-        if args.applications and config.resnet50:
-            names.append(APPLICATIONS)
-        rows, macs = measure(config, names, args)
-        print_table(config, rows, macs, peak, args)
+    config = CONFIGS[names[0]]
+    measured = ["none", *blocks]
+    if args.applications and config.resnet50:
+        measured.append(APPLICATIONS)
+    rows, macs = measure(config, measured, args)
+    print_table(config, rows, macs, peak, args)
+
+
+def _without_option(argv, option):
+    """`argv` without `option` and its value (`--x v` or `--x=v`)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        elif not arg.startswith(option + "="):
+            kept.append(arg)
+    return kept
 
 
 if __name__ == "__main__":

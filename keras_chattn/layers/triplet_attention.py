@@ -137,23 +137,36 @@ class TripletAttention(AttentionLayer):
             setattr(self, f"{name}_bn", norm)
 
     def branch_gate(self, name, plane, x, training):
-        """The gate of one branch, broadcastable to the channels_last `x`."""
+        """The gate of one branch, broadcastable to the channels_last `x`.
+
+        The Z-pool runs on `x` as it is (no full-size transpose): pooling
+        one axis leaves the other two in `x`'s order, and only the small
+        pooled descriptor and the gate are transposed when the plane's
+        image has them the other way round.
+        """
         pooled_axis = ({1, 2, 3} - set(plane)).pop()
-        # The plane as an image: (batch, plane[0], plane[1], 2).
-        order = (0, *plane, pooled_axis)
-        rotated = ops.transpose(x, order)
+        kept = tuple(a for a in (1, 2, 3) if a != pooled_axis)
+        swapped = tuple(plane) != kept
         descriptor = ops.stack(
-            [ops.max(rotated, axis=3), ops.mean(rotated, axis=3)], axis=-1
+            [ops.max(x, axis=pooled_axis), ops.mean(x, axis=pooled_axis)],
+            axis=-1,
         )
+        if swapped:  # -> (batch, plane[0], plane[1], 2)
+            descriptor = ops.transpose(descriptor, (0, 2, 1, 3))
         logits = getattr(self, f"{name}_conv")(descriptor)
         logits = getattr(self, f"{name}_bn")(logits, training=training)
-        gate = self.gate(logits)  # (batch, plane[0], plane[1], 1)
-        return ops.transpose(gate, tuple(order.index(a) for a in range(4)))
+        gate = self.gate(logits)[..., 0]  # (batch, plane[0], plane[1])
+        if swapped:
+            gate = ops.transpose(gate, (0, 2, 1))
+        return ops.expand_dims(gate, pooled_axis)
 
     def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
-        total = None
         maps = {}
+        # The mean of the gated maps, x * (sum of gates / branches): one
+        # full-size multiply instead of one per branch and their sum.
+        weight = 1.0 / len(self.branches())
+        combined = None
         for name, plane in self.branches():
             gate = self.branch_gate(name, plane, x, training)
             pooled_axis = ({1, 2, 3} - set(plane)).pop()
@@ -162,9 +175,9 @@ class TripletAttention(AttentionLayer):
                 ops.squeeze(gate, pooled_axis),
                 (0, 1, 2) if plane[0] < plane[1] else (0, 2, 1),
             )
-            gated = x * gate
-            total = gated if total is None else total + gated
-        return self.restore_layout(total / len(self.branches())), maps
+            gate = gate * weight
+            combined = gate if combined is None else combined + gate
+        return self.restore_layout(x * combined), maps
 
     def macs(self, input_shape):
         _, height, width, channels = self.channels_last_shape(input_shape)

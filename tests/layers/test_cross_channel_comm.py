@@ -260,3 +260,30 @@ def test_own_size_is_fixed_at_build():
     y = to_numpy(layer(x))  # resized to the built 4x4 and back
     assert y.shape == x.shape and np.all(np.isfinite(y))
     assert layer.count_params() == c3_params(16, 4)
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+def test_written_out_gradient_equals_automatic_differentiation(
+    include_self, monkeypatch
+):
+    # On TensorFlow and JAX the affinity's gradient is written out
+    # (neighbour_affinity); the whole layer's gradients must equal those
+    # of automatic differentiation through the same maths (_affinity).
+    from keras_chattn.layers import cross_channel_comm
+
+    x = np.random.default_rng(3).normal(size=(2, 4, 4, 6)).astype("float32")
+    x *= np.linspace(0.5, 3.0, 6, dtype="float32")  # channels apart
+    layer = CrossChannelComm(reduction=2, include_self=include_self)
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    written = harness.gradients(layer, [x])
+    monkeypatch.setattr(
+        cross_channel_comm,
+        "neighbour_affinity",
+        cross_channel_comm._affinity,
+    )
+    automatic = harness.gradients(layer, [x])
+    assert len(written) == len(automatic) == 1 + len(layer.trainable_weights)
+    for got, expected in zip(written, automatic, strict=True):
+        scale = max(np.abs(expected).max(), 1e-6)
+        np.testing.assert_allclose(got / scale, expected / scale, atol=2e-5)
