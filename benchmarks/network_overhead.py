@@ -34,10 +34,13 @@ reference figures: docs/results.md ("Network-level overhead").
 
 import argparse
 import dataclasses
+import json
 import os
+import pathlib
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import keras
@@ -210,7 +213,8 @@ def print_table(config, rows, macs, peak, args):
     backend = keras.backend.backend()
     jit = args.jit_compile if backend == "tensorflow" else "always (jax)"
     print(
-        f"\n## {config.label} (backend={backend}, rounds={args.rounds}, "
+        f"\n## {config.label} (backend={backend}, keras "
+        f"{keras.__version__}, {os.cpu_count()} cores, rounds={args.rounds}, "
         f"jit_compile={jit})"
     )
     print(
@@ -280,42 +284,75 @@ def main(argv=None):
         action="store_true",
         help="also time keras.applications.ResNet50 in the ResNet-50 configs",
     )
+    parser.add_argument(
+        "--group-size",
+        type=int,
+        default=4,
+        help="blocks per process, each process timing the plain network "
+        "too (every network of a process is held at once; default: 4)",
+    )
+    parser.add_argument("--json-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    unknown = set(args.configs.split(",")) - set(CONFIGS)
+    names = args.configs.split(",")
+    unknown = set(names) - set(CONFIGS)
     if unknown:
         parser.error(
             f"--configs: unknown {sorted(unknown)}; expected names from "
             f"{list(CONFIGS)}"
         )
+    if args.group_size < 1:
+        parser.error(f"--group-size must be >= 1, got {args.group_size}")
     blocks = [b for b in args.blocks.split(",") if b and b != "none"]
     for block in blocks:
-        keras_chattn.get_attention(block)  # a clear error for a typo
-
-    names = args.configs.split(",")
-    if len(names) > 1:
-        # One process per configuration: each holds every block's network
-        # at once, and TensorFlow does not give the memory of the previous
-        # configuration's networks back.
-        rest = _without_option(
-            list(sys.argv[1:] if argv is None else argv), "--configs"
-        )
-        for name in names:
-            subprocess.run(
-                [sys.executable, __file__, "--configs", name, *rest],
-                check=True,
-            )
+        if block != APPLICATIONS:
+            keras_chattn.get_attention(block)  # a clear error for a typo
+    if args.json_out:
+        _measure_one(args, names[0], blocks)
         return
-    peak = matmul_peak()
-    print(
-        f"backend={keras.backend.backend()} keras={keras.__version__} "
-        f"cores={os.cpu_count()} matmul peak={peak:.0f} GFLOP/s (float32)"
-    )
-    config = CONFIGS[names[0]]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest = _without_option(_without_option(argv, "--configs"), "--blocks")
+    for name in names:
+        config = CONFIGS[name]
+        groups = [
+            blocks[i : i + args.group_size]
+            for i in range(0, len(blocks), args.group_size)
+        ] or [[]]
+        if args.applications and config.resnet50:
+            groups[-1] = [*groups[-1], APPLICATIONS]
+        results = []
+        # One process per group: each holds its networks at once, and
+        # TensorFlow does not give a finished network's memory back.
+        with tempfile.TemporaryDirectory() as folder:
+            for index, group in enumerate(groups):
+                out = pathlib.Path(folder) / f"{index}.json"
+                subprocess.run(
+                    [
+                        sys.executable, __file__, "--configs", name,
+                        "--blocks", ",".join(group) or "none",
+                        "--json-out", str(out), *rest,
+                    ],
+                    check=True,
+                )  # fmt: skip
+                results.append(json.loads(out.read_text()))
+        rows = results[0]["rows"][:1]
+        for result in results:
+            rows += result["rows"][1:]
+        peak = max(result["peak"] for result in results)
+        print_table(config, rows, results[0]["macs"], peak, args)
+
+
+def _measure_one(args, name, blocks):
+    """One process's share: the plain network and `blocks`, to JSON."""
+    config = CONFIGS[name]
+    blocks = [b for b in blocks if b != APPLICATIONS]
     measured = ["none", *blocks]
-    if args.applications and config.resnet50:
+    if APPLICATIONS in args.blocks.split(","):
         measured.append(APPLICATIONS)
+    peak = matmul_peak()
     rows, macs = measure(config, measured, args)
-    print_table(config, rows, macs, peak, args)
+    pathlib.Path(args.json_out).write_text(
+        json.dumps({"rows": rows, "macs": macs, "peak": peak})
+    )
 
 
 def _without_option(argv, option):
