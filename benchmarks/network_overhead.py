@@ -20,13 +20,16 @@ time divided by the plain network's in that round.
 Also printed: the plain network's images/s and achieved GFLOP/s (3 x 2 x
 the multiply-adds of `summary_table`, per image: the forward pass and a
 backward pass of about twice its work), this machine's float32 matmul peak
-measured in the same run, and peak memory of a training step per block
-(TensorFlow: the CPU allocator's peak during one step, weights and
-optimizer state included; JAX: the compiled forward-and-backward's
-arguments + temporaries + outputs, from XLA's memory analysis; PyTorch:
-not measured). `--applications` adds `keras.applications.ResNet50` to the
-ResNet-50 configurations, so that our plain network can be compared with
-Keras' own.
+measured in the same run, and the memory of a training step per block
+(TensorFlow: the CPU allocator's peak during one step above what was in
+use before it, plus the network's own weights and optimizer slots; JAX:
+the compiled forward-and-backward's arguments + temporaries + outputs,
+from XLA's memory analysis; PyTorch: not measured). `--applications`
+adds `keras.applications.ResNet50` to the ResNet-50 configurations, so
+that our plain network can be compared with Keras' own. Blocks are
+measured `--group-size` at a time, each group in its own process with its
+own plain network: a ratio is always to the plain network of the same
+process and rounds.
 
 Run it by hand; it is not part of the test suite. Results and the
 reference figures: docs/results.md ("Network-level overhead").
@@ -35,6 +38,7 @@ reference figures: docs/results.md ("Network-level overhead").
 import argparse
 import dataclasses
 import json
+import math
 import os
 import pathlib
 import statistics
@@ -121,14 +125,25 @@ def matmul_peak(size=2048, repeats=5):
 
 
 def step_memory(model, x, y):
-    """Peak bytes of one training step, or None where not measurable."""
+    """Bytes one training step needs, or None where not measurable.
+
+    TensorFlow: the allocator's peak during the step above what was in
+    use before it (the other networks of the process are not counted),
+    plus this model's own variables (weights and optimizer slots).
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
+        before = tf.config.experimental.get_memory_info("CPU:0")["current"]
         tf.config.experimental.reset_memory_stats("CPU:0")
         model.train_on_batch(x, y)
-        return tf.config.experimental.get_memory_info("CPU:0")["peak"]
+        peak = tf.config.experimental.get_memory_info("CPU:0")["peak"]
+        variables = [*model.variables, *model.optimizer.variables]
+        own = sum(
+            math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in variables
+        )
+        return peak - before + own
     if backend == "jax":
         import jax
 
@@ -190,15 +205,20 @@ def measure(config, blocks, args):
         infer_ratios = [
             t / b for t, b in zip(infer[block], infer["none"], strict=True)
         ]
-        rows.append(
-            {
-                "block": block,
-                "params": built[block].count_params(),
+        timed_rows = {}
+        if args.rounds:
+            timed_rows = {
                 "train_s": statistics.median(train[block]),
                 "train_ratio": statistics.median(train_ratios),
                 "train_spread": (min(train_ratios), max(train_ratios)),
                 "infer_s": statistics.median(infer[block]),
                 "infer_ratio": statistics.median(infer_ratios),
+            }
+        rows.append(
+            {
+                "block": block,
+                "params": built[block].count_params(),
+                **timed_rows,
                 "memory": memory.get(block),
             }
         )
@@ -208,8 +228,6 @@ def measure(config, blocks, args):
 
 def print_table(config, rows, macs, peak, args):
     plain = rows[0]
-    images = config.batch / plain["train_s"]
-    achieved = 6 * macs * config.batch / plain["train_s"] / 1e9
     backend = keras.backend.backend()
     jit = args.jit_compile if backend == "tensorflow" else "always (jax)"
     print(
@@ -217,12 +235,15 @@ def print_table(config, rows, macs, peak, args):
         f"{keras.__version__}, {os.cpu_count()} cores, rounds={args.rounds}, "
         f"jit_compile={jit})"
     )
-    print(
-        f"plain network: {plain['train_s'] * 1000:.0f} ms per training step, "
-        f"{images:.1f} images/s, {achieved:.0f} GFLOP/s achieved "
-        f"(6 x {macs / 1e6:.0f} M multiply-adds per image); "
-        f"matmul peak {peak:.0f} GFLOP/s ({achieved / peak:.0%})"
-    )
+    if "train_s" in plain:
+        images = config.batch / plain["train_s"]
+        achieved = 6 * macs * config.batch / plain["train_s"] / 1e9
+        print(
+            f"plain network: {plain['train_s'] * 1000:.0f} ms per training "
+            f"step, {images:.1f} images/s, {achieved:.0f} GFLOP/s achieved "
+            f"(6 x {macs / 1e6:.0f} M multiply-adds per image); "
+            f"matmul peak {peak:.0f} GFLOP/s ({achieved / peak:.0%})"
+        )
     memory_base = plain["memory"]
     print(
         "| block | params | train ms | train ratio (min-max) "
@@ -230,7 +251,6 @@ def print_table(config, rows, macs, peak, args):
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        low, high = row["train_spread"]
         if row["memory"] is None or memory_base is None:
             memory = "n/a | n/a"
         else:
@@ -238,12 +258,15 @@ def print_table(config, rows, macs, peak, args):
                 f"{row['memory'] / 2**20:.0f} | "
                 f"{row['memory'] / memory_base:.2f}"
             )
-        print(
-            f"| {row['block']} | {row['params']:,} "
-            f"| {row['train_s'] * 1000:.0f} | {row['train_ratio']:.2f} "
-            f"({low:.2f}-{high:.2f}) | {row['infer_s'] * 1000:.0f} "
-            f"| {row['infer_ratio']:.2f} | {memory} |"
-        )
+        timing = "n/a | n/a | n/a | n/a"
+        if "train_s" in row:
+            low, high = row["train_spread"]
+            timing = (
+                f"{row['train_s'] * 1000:.0f} | {row['train_ratio']:.2f} "
+                f"({low:.2f}-{high:.2f}) | {row['infer_s'] * 1000:.0f} "
+                f"| {row['infer_ratio']:.2f}"
+            )
+        print(f"| {row['block']} | {row['params']:,} | {timing} | {memory} |")
 
 
 def main(argv=None):
@@ -260,7 +283,10 @@ def main(argv=None):
         "network is always measured first",
     )
     parser.add_argument(
-        "--rounds", type=int, default=7, help="timed rounds (default: 7)"
+        "--rounds",
+        type=int,
+        default=7,
+        help="timed rounds; 0 measures the step memory only (default: 7)",
     )
     parser.add_argument(
         "--warmup",
@@ -300,6 +326,8 @@ def main(argv=None):
             f"--configs: unknown {sorted(unknown)}; expected names from "
             f"{list(CONFIGS)}"
         )
+    if args.rounds < 0:
+        parser.error(f"--rounds must be >= 0, got {args.rounds}")
     if args.group_size < 1:
         parser.error(f"--group-size must be >= 1, got {args.group_size}")
     blocks = [b for b in args.blocks.split(",") if b and b != "none"]
