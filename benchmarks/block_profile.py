@@ -67,6 +67,12 @@ def main(argv=None):
         help="constructor arguments as JSON (repeatable)",
     )
     parser.add_argument(
+        "--kwargs",
+        default="{}",
+        help="constructor arguments of every row as JSON, e.g. SK's "
+        "'{\"filters\": 64}' (default: none)",
+    )
+    parser.add_argument(
         "--rounds", type=int, default=15, help="timed rounds (default: 15)"
     )
     args = parser.parse_args(argv)
@@ -76,10 +82,14 @@ def main(argv=None):
         parser.error(f"--shape: expected comma-separated ints: {args.shape}")
     if len(shape) != 4:
         parser.error(f"--shape: expected 4 sizes, got {len(shape)}")
-    variants = {"defaults": {}}
+    try:
+        common = json.loads(args.kwargs)
+    except json.JSONDecodeError as error:
+        parser.error(f"--kwargs {args.kwargs!r} is not JSON: {error}")
+    variants = {"defaults": common}
     for text in args.variant:
         try:
-            variants[text] = json.loads(text)
+            variants[text] = {**common, **json.loads(text)}
         except json.JSONDecodeError as error:
             parser.error(f"--variant {text!r} is not JSON: {error}")
 

@@ -155,7 +155,8 @@ class DualAttention(AttentionLayer):
         query = ops.cast(self.query(flat), "float32")
         key = ops.cast(self.key(flat), "float32")
         value = ops.cast(self.value(flat), "float32")
-        energy = ops.matmul(query, ops.transpose(key, (0, 2, 1)))  # (N, N)
+        # einsum multiplies by the transpose without writing it out.
+        energy = ops.einsum("bnk,bmk->bnm", query, key)  # (N, N)
         attention = ops.softmax(energy, axis=-1)
         alpha = ops.cast(self.alpha, "float32")
         return alpha * ops.matmul(attention, value), attention
@@ -163,11 +164,15 @@ class DualAttention(AttentionLayer):
     def channel_attention(self, flat):
         """(E_c - x, X) for `flat` of shape (batch, N, C), in float32."""
         x = ops.cast(flat, "float32")
-        energy = ops.matmul(ops.transpose(x, (0, 2, 1)), x)  # (C, C)
+        energy = ops.einsum("bnc,bnd->bcd", x, x)  # (C, C)
         if self.channel_energy == "code":
-            energy = ops.max(energy, axis=-1, keepdims=True) - energy
+            # softmax(max_j e_ij - e_ij) is softmax(-e_ij): a softmax does
+            # not change with a constant per row (nor does its gradient),
+            # so the row max and its gradient, passes over the (C, C)
+            # matrix that dominate on a late map of 2048 channels, go.
+            energy = -energy
         attention = ops.softmax(energy, axis=-1)
-        out = ops.matmul(x, ops.transpose(attention, (0, 2, 1)))  # (N, C)
+        out = ops.einsum("bnd,bcd->bnc", x, attention)  # (N, C)
         return ops.cast(self.beta, "float32") * out, attention
 
     def attend(self, inputs, training=None):
