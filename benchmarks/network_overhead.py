@@ -371,13 +371,8 @@ def main(argv=None):
 
 def _measure_one(args, name, blocks):
     """One process's share: the plain network and `blocks`, to JSON."""
-    config = CONFIGS[name]
-    blocks = [b for b in blocks if b != APPLICATIONS]
-    measured = ["none", *blocks]
-    if APPLICATIONS in args.blocks.split(","):
-        measured.append(APPLICATIONS)
     peak = matmul_peak()
-    rows, macs = measure(config, measured, args)
+    rows, macs = measure(CONFIGS[name], ["none", *blocks], args)
     pathlib.Path(args.json_out).write_text(
         json.dumps({"rows": rows, "macs": macs, "peak": peak})
     )

@@ -262,6 +262,10 @@ def test_own_size_is_fixed_at_build():
     assert layer.count_params() == c3_params(16, 4)
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() == "torch",
+    reason="PyTorch differentiates _affinity itself: nothing to compare",
+)
 @pytest.mark.parametrize("include_self", [False, True])
 def test_written_out_gradient_equals_automatic_differentiation(
     include_self, monkeypatch
