@@ -66,7 +66,10 @@ class LayerCase:
         init_kwargs: constructor arguments (no `data_format`: the harness
             sets it).
         input_shape: channels_last shape without the batch dimension, or a
-            list of such shapes for a layer called on a list of maps.
+            list of such shapes for a layer called on a list of maps: 3-D
+            `(height, width, channels)` for images, 2-D `(length, channels)`
+            for sequences, 4-D `(depth, height, width, channels)` for
+            volumes (every check runs on each rank).
         trainable: exact number of trainable parameters on `input_shape`.
         non_trainable: exact number of non-trainable parameters.
         dynamic_spatial: whether height and width may be unknown.
@@ -110,9 +113,19 @@ class LayerCase:
         """The inverse of `pack`: always a list."""
         return list(value) if self.multi else [value]
 
+    @property
+    def spatial_dims(self):
+        return len(self.shapes()[0]) - 1
+
     def with_spatial(self, height, width):
-        """The case's input shapes with another height and width."""
-        return self.pack([(height, width, s[-1]) for s in self.shapes()])
+        """The case's input shapes with another spatial size: `height x
+        width` for images; a sequence of `height * width` positions and a
+        volume of `4 x height/2 x width/2` (about the same number: the
+        large maps of the checks keep their 4096 positions)."""
+        return self.pack(
+            [(*spatial_size(self.spatial_dims, height, width), s[-1])
+             for s in self.shapes()]
+        )  # fmt: skip
 
     def batch_shape(self, spec=None, batch=None):
         return self.pack([(batch, *s) for s in self.shapes(spec)])
@@ -136,6 +149,17 @@ class LayerCase:
                 rng.uniform(low, high, size=(batch, *shape)).astype("float32")
             )
         return self.pack(arrays)
+
+
+def spatial_size(dims, height, width):
+    """What `LayerCase.with_spatial` gives for `dims` spatial axes."""
+    if dims == 2:
+        return (height, width)
+    if dims == 1:
+        return (None if height is None else height * width,)
+    if height is None:
+        return (None, None, None)
+    return (4, max(1, height // 2), max(1, width // 2))
 
 
 def randomize_weights(layer, seed=1):
@@ -184,7 +208,11 @@ def to_numpy(tensor):
 
 
 def to_channels_first(array):
-    return np.transpose(array, (0, 3, 1, 2)) if array.ndim == 4 else array
+    """A channels_last map (rank 3 to 5) as channels_first; other arrays
+    (vectors of weights, per-channel gates) unchanged."""
+    if array.ndim < 3:
+        return array
+    return np.transpose(array, (0, array.ndim - 1, *range(1, array.ndim - 1)))
 
 
 def count(weights):
@@ -461,7 +489,7 @@ def check_channels_first(case, tmp_path):
     last.build(case.batch_shape())
     randomize_weights(last)
     first = case.make(data_format="channels_first")
-    first_shapes = [(s[2], s[0], s[1]) for s in case.shapes()]
+    first_shapes = [(s[-1], *s[:-1]) for s in case.shapes()]
     first.build(case.pack([(None, *s) for s in first_shapes]))
     first.set_weights(last.get_weights())
     x = case.inputs(batch=2)
@@ -473,7 +501,7 @@ def check_channels_first(case, tmp_path):
     )
     if case.dynamic_spatial:
         inputs = case.pack(
-            [keras.Input((s[0], None, None)) for s in first_shapes]
+            [keras.Input((s[0], *[None] * (len(s) - 1))) for s in first_shapes]
         )
         symbolic = first(inputs)
         assert symbolic.shape[0] is None

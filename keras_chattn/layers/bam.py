@@ -13,6 +13,7 @@ from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
 from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import convolution_for
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
@@ -54,7 +55,9 @@ class BAM(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height and width may be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor (on a sequence or a volume the
+            dilated convolutions are 1-D or 3-D, of size 3 per axis);
+            spatial sizes may be unknown.
         training: bool, BatchNorm mode.
 
     Input shape:
@@ -81,6 +84,7 @@ class BAM(AttentionLayer):
 
     placement = "stage_output"
     search_space = {"reduction": (8, 16, 32), "dilation": (2, 4)}
+    ranks = (3, 4, 5)
 
     def __init__(
         self,
@@ -116,14 +120,16 @@ class BAM(AttentionLayer):
         self.channel_reduce = built_dense(self, units, channels, "channel_fc")
         self.channel_bn = built_batchnorm(self, "channel_bn", (None, units))
         self.channel_expand = built_dense(self, channels, units, "channel_out")
-        map_shape = (None, None, None, units)
+        spatial = (None,) * (len(input_shape) - 2)
+        map_shape = (None, *spatial, units)
         self.spatial_reduce = built_dense(
-            self, units, (None, None, channels), "spatial_reduce"
+            self, units, (*spatial, channels), "spatial_reduce"
         )
         self.spatial_bns = [built_batchnorm(self, "spatial_bn0", map_shape)]
         self.spatial_convs = []
         for index in range(self.dilated_convs):
-            conv = keras.layers.Conv2D(
+            conv = convolution_for(
+                len(input_shape),
                 units,
                 3,
                 padding="same",
@@ -139,15 +145,19 @@ class BAM(AttentionLayer):
                 built_batchnorm(self, f"spatial_bn{index + 1}", map_shape)
             )
         self.spatial_out = built_dense(
-            self, 1, (None, None, units), "spatial_out"
+            self, 1, (*spatial, units), "spatial_out"
         )
 
     def channel_attention(self, x, training):
-        """M_c, shape `(batch, 1, 1, C)`, of a channels_last map."""
-        pooled = ops.mean(x, axis=(1, 2))
+        """M_c, shape `(batch, 1, 1, C)` (one 1 per spatial axis), of a
+        channels_last map."""
+        spatial = tuple(range(1, len(x.shape) - 1))
+        pooled = ops.mean(x, axis=spatial)
         hidden = self.channel_bn(self.channel_reduce(pooled), training=training)
         logits = self.channel_expand(ops.relu(hidden))
-        return ops.expand_dims(ops.expand_dims(logits, 1), 1)
+        for axis in spatial:
+            logits = ops.expand_dims(logits, axis)
+        return logits
 
     def spatial_attention(self, x, training):
         """M_s, shape `(batch, H, W, 1)`, of a channels_last map."""
@@ -170,22 +180,22 @@ class BAM(AttentionLayer):
         )
         attention = ops.sigmoid(joint)
         maps = {
-            "channel": ops.squeeze(channel, (1, 2)),
+            "channel": ops.squeeze(channel, tuple(range(1, len(x.shape) - 1))),
             "spatial": ops.squeeze(spatial, -1),
             "attention": attention,
         }
         return self.restore_layout(x * (1.0 + attention)), maps
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
         units = self.bottleneck(channels)
-        positions = height * width
+        taps = 3 ** (len(input_shape) - 2)  # of a dilated 3 (x 3 (x 3)) conv
         channel = positions * channels + 2 * channels * units
         spatial = positions * (
-            channels * units + self.dilated_convs * 9 * units * units + units
+            channels * units + self.dilated_convs * taps * units * units + units
         )
         return channel + spatial + 2 * positions * channels
 

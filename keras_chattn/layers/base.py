@@ -1,10 +1,11 @@
 """Shared machinery of the attention layers.
 
-`AttentionLayer` is the base of every block that takes one 4-D feature map and
+`AttentionLayer` is the base of every block that takes one feature map and
 returns a recalibrated map of the same shape: it owns `data_format`, the input
-rank check and the identity output shape. `ChannelExcitation` adds the
-bottleneck MLP that squeeze-and-excitation style channel gates share (SE-Net's
-excitation, CBAM's shared MLP): pooled descriptors go through
+rank check (which ranks a block takes: 4-D images, and for most blocks 3-D
+sequences and 5-D volumes) and the identity output shape. `ChannelExcitation`
+adds the bottleneck MLP that squeeze-and-excitation style channel gates share
+(SE-Net's excitation, CBAM's shared MLP): pooled descriptors go through
 Dense(C // reduction) -> activation -> Dense(C), the results are summed, and a
 gate turns the sum into one weight per channel.
 """
@@ -62,7 +63,7 @@ def built_dense(
 
 
 class AttentionLayer(keras.layers.Layer):
-    """Base class of layers that recalibrate a 4-D map and keep its shape.
+    """Base class of layers that recalibrate a feature map and keep its shape.
 
     Subclasses implement `build` (calling `input_channels` first), `call` and
     `macs`. The class attribute `placement` tells the model builders where the
@@ -72,10 +73,17 @@ class AttentionLayer(keras.layers.Layer):
     `"stage_input"` puts it once at the input of every stage. A block whose
     arguments depend on where it sits overrides `position_kwargs`.
 
+    The class attribute `ranks` lists the input ranks a block takes: 4 is an
+    image map `(batch, height, width, channels)`; a block whose maths does
+    not need exactly two spatial axes also takes 3 (a sequence,
+    `(batch, length, channels)`) and 5 (a volume or clip,
+    `(batch, depth, height, width, channels)`). The rank is read at build;
+    `rank_note` says why a block refuses the others.
+
     Args:
-        data_format: `"channels_last"` (`(batch, height, width, channels)`) or
-            `"channels_first"` (`(batch, channels, height, width)`). Defaults
-            to `keras.config.image_data_format()`.
+        data_format: `"channels_last"` (channels on the last axis) or
+            `"channels_first"` (channels on axis 1). Defaults to
+            `keras.config.image_data_format()`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
     """
 
@@ -84,11 +92,17 @@ class AttentionLayer(keras.layers.Layer):
     # Hypermodels read it (keras_chattn.tuning), so a new block joins the
     # search by declaring it; the constructor default must be a value here.
     search_space = {}
+    ranks = (4,)
+    rank_note = ""
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = validation.data_format(data_format)
-        self.input_spec = keras.layers.InputSpec(ndim=4)
+        # No spec until build: `check_rank` then refuses a wrong rank with a
+        # message that says which ranks the block takes (Keras' own check
+        # would only say "expected ndim=4").
+        self.input_spec = None
+        self.map_ndim = 4
 
     @property
     def channel_axis(self):
@@ -96,32 +110,47 @@ class AttentionLayer(keras.layers.Layer):
 
     @property
     def spatial_axes(self):
-        return layout.spatial_axes(self.data_format)
+        """The spatial axes of the map this layer was built on."""
+        return layout.spatial_axes(self.data_format, self.map_ndim)
 
     @property
     def axes_description(self):
-        if self.data_format == "channels_last":
-            return "(batch, height, width, channels)"
-        return "(batch, channels, height, width)"
+        return layout.axes_description(self.data_format, self.map_ndim)
+
+    def expected_ranks(self):
+        """The accepted ranks in words, e.g. "a 3-D, 4-D or 5-D input
+        ((batch, length, channels), ...)"."""
+        ranks = [f"{r}-D" for r in self.ranks]
+        described = [
+            layout.axes_description(self.data_format, r) for r in self.ranks
+        ]
+        if len(ranks) == 1:
+            return f"a {ranks[0]} input {described[0]}"
+        return (
+            f"a {', '.join(ranks[:-1])} or {ranks[-1]} input "
+            f"({', '.join(described[:-1])} or {described[-1]})"
+        )
 
     def check_rank(self, input_shape):
-        """Raises unless `input_shape` is 4-D with no empty spatial axis;
-        returns it as a tuple."""
+        """Raises unless `input_shape` has a rank of `ranks` and no empty
+        spatial axis; keeps the rank and returns the shape as a tuple."""
         input_shape = tuple(input_shape)
-        if len(input_shape) != 4:
+        if len(input_shape) not in self.ranks:
+            note = f" {self.rank_note}" if self.rank_note else ""
             raise ValueError(
-                f"{type(self).__name__} expects a 4-D input "
-                f"{self.axes_description} for "
-                f"data_format={self.data_format!r}. "
+                f"{type(self).__name__} expects {self.expected_ranks()} for "
+                f"data_format={self.data_format!r}.{note} "
                 f"Received: input_shape={input_shape}"
             )
+        self.map_ndim = len(input_shape)
         if any(
             size is not None and size < 1
             for size in self.spatial_extent(input_shape)
         ):
             raise ValueError(
-                f"{type(self).__name__} needs a height and width of at least "
-                f"1 (an empty map has nothing to attend to). Received: "
+                f"{type(self).__name__} needs every spatial size "
+                f"{self.axes_description} to be at least 1 (an empty map "
+                f"has nothing to attend to). Received: "
                 f"input_shape={input_shape}"
             )
         return input_shape
@@ -129,36 +158,44 @@ class AttentionLayer(keras.layers.Layer):
     def input_channels(self, input_shape, reason="to size its weights"):
         """Checks a build shape and returns its (known) channel count.
 
-        The input spec then fixes that count; `reason` completes the error
-        message for an unknown one.
+        The input spec then fixes the rank and that count; `reason`
+        completes the error message for an unknown one.
         """
         input_shape = self.check_rank(input_shape)
         channels = input_shape[self.channel_axis]
+        axis = self.channel_axis % len(input_shape)
         if channels is None:
             raise ValueError(
                 f"{type(self).__name__} needs a known channel dimension "
-                f"(axis {self.channel_axis % 4} of {self.axes_description}) "
+                f"(axis {axis} of {self.axes_description}) "
                 f"{reason}. "
                 f"Received: input_shape={input_shape}"
             )
         if channels < 1:
             raise ValueError(
                 f"{type(self).__name__} needs at least one channel (axis "
-                f"{self.channel_axis % 4} of {self.axes_description}). "
+                f"{axis} of {self.axes_description}). "
                 f"Received: input_shape={input_shape}"
             )
 
         self.input_spec = keras.layers.InputSpec(
-            ndim=4, axes={self.channel_axis: channels}
+            ndim=len(input_shape), axes={self.channel_axis: channels}
         )
         return channels
+
+    def fix_rank(self, input_shape):
+        """`check_rank`, then an input spec that fixes the rank (for a
+        block whose weights do not depend on the channel count)."""
+        input_shape = self.check_rank(input_shape)
+        self.input_spec = keras.layers.InputSpec(ndim=len(input_shape))
+        return input_shape
 
     def with_channels(self, input_shape, channels):
         """`input_shape` with its channel dimension replaced."""
         return layout.with_channels(input_shape, channels, self.data_format)
 
     def channels_last(self, inputs):
-        """`inputs` as `(batch, height, width, channels)`.
+        """`inputs` with the channels on the last axis.
 
         The newer blocks compute in channels_last whatever their data format
         (one transpose in and one out for `"channels_first"`): their
@@ -166,21 +203,23 @@ class AttentionLayer(keras.layers.Layer):
         channels_first Conv2D without oneDNN) and one code path serves both.
         """
         if self.data_format == "channels_first":
-            return ops.transpose(inputs, (0, 2, 3, 1))
+            ndim = len(inputs.shape)
+            return ops.transpose(inputs, layout.to_channels_last_axes(ndim))
         return inputs
 
     def restore_layout(self, outputs):
         """The inverse of `channels_last`."""
         if self.data_format == "channels_first":
-            return ops.transpose(outputs, (0, 3, 1, 2))
+            ndim = len(outputs.shape)
+            return ops.transpose(outputs, layout.to_channels_first_axes(ndim))
         return outputs
 
     def channels_last_shape(self, input_shape):
-        """A 4-D shape in this layer's format, as channels_last."""
+        """A shape in this layer's format, as channels_last."""
         input_shape = tuple(input_shape)
         if self.data_format == "channels_first":
-            batch, channels, height, width = input_shape
-            return (batch, height, width, channels)
+            axes = layout.to_channels_last_axes(len(input_shape))
+            return tuple(input_shape[a] for a in axes)
         return input_shape
 
     def broadcast_over_space(self, channel_weights):
@@ -201,8 +240,17 @@ class AttentionLayer(keras.layers.Layer):
         return {}
 
     def spatial_extent(self, input_shape):
-        """(height, width) of a 4-D shape in this layer's data format."""
+        """The spatial sizes of a shape in this layer's data format
+        ((height, width) of a 4-D one)."""
         return layout.spatial_extent(input_shape, self.data_format)
+
+    def positions(self, input_shape):
+        """The number of spatial positions of a shape (height * width of a
+        4-D one), or None when a spatial size is unknown."""
+        sizes = self.spatial_extent(input_shape)
+        if any(size is None for size in sizes):
+            return None
+        return int(np.prod(sizes, dtype="int64"))
 
     def macs(self, input_shape):
         """Multiply-accumulates of one call, per example, or None if unknown.
@@ -251,6 +299,15 @@ class AttentionLayer(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+CONVOLUTIONS = {3: "Conv1D", 4: "Conv2D", 5: "Conv3D"}
+
+
+def convolution_for(ndim, *args, **kwargs):
+    """The Keras convolution for an `ndim`-D map (Conv1D for a sequence,
+    Conv2D for an image, Conv3D for a volume)."""
+    return getattr(keras.layers, CONVOLUTIONS[ndim])(*args, **kwargs)
 
 
 def check_floating(layer_name, inputs):
@@ -363,11 +420,16 @@ def excitation_config(layer):
 class ChannelExcitation(AttentionLayer):
     """Base of channel gates: pooled descriptors -> shared MLP -> sum -> gate.
 
+    The pools run over every spatial axis, so the gate is defined for any
+    rank: sequences (3-D), images (4-D) and volumes (5-D).
+
     Subclasses set `pool_types`, a tuple from `POOL_TYPES` (a constructor
     argument of `ChannelAttention`, fixed to `("avg",)` in `SqueezeExcite`).
     Every pooled `(batch, C)` descriptor goes through the same two Dense
     layers (`reduce`, `expand`); their outputs are summed before the gate.
     """
+
+    ranks = (3, 4, 5)
 
     def __init__(
         self,
@@ -444,12 +506,12 @@ class ChannelExcitation(AttentionLayer):
         )
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
-        if height is None or width is None:
+        positions = self.positions(input_shape)
+        if positions is None:
             return None
         channels = input_shape[self.channel_axis]
         units = self.bottleneck_units(channels)
-        positions = height * width * channels
+        positions = positions * channels
         per_pool = positions + 2 * channels * units
         return len(self.pool_types) * per_pool + positions
 

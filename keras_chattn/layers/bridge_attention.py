@@ -98,7 +98,9 @@ class BridgeAttention(AttentionLayer):
         training: mode of the BatchNorms.
 
     Input shape:
-        A list of `(batch, height, width, C_i)` (or channels-first) shapes.
+        A list of `(batch, height, width, C_i)` (or channels-first) shapes;
+        or, all of one rank, of sequences `(batch, length, C_i)` or volumes
+        `(batch, depth, height, width, C_i)`.
 
     Output shape:
         The shape of the last input.
@@ -121,6 +123,7 @@ class BridgeAttention(AttentionLayer):
     """
 
     search_space = {"reduction": (4, 8, 16, 32)}
+    ranks = (3, 4, 5)
 
     needs_intermediate_features = True
 
@@ -153,11 +156,19 @@ class BridgeAttention(AttentionLayer):
                 return [tuple(input_shape)]
             return [tuple(s) for s in input_shape]
         raise ValueError(
-            "BridgeAttention takes a non-empty list of 4-D feature maps "
-            f"[F_1, ..., F_n]. Received: input_shape={input_shape!r}"
+            "BridgeAttention takes a non-empty list of feature maps "
+            "[F_1, ..., F_n] of one rank (3-D, 4-D or 5-D). Received: "
+            f"input_shape={input_shape!r}"
         )
 
     def _check_shapes(self, shapes):
+        ranks = {len(shape) for shape in shapes}
+        if len(ranks) > 1:
+            raise ValueError(
+                "BridgeAttention's inputs must all have one rank (all "
+                "sequences, all images or all volumes); they differ: "
+                f"input shapes={[tuple(s) for s in shapes]}"
+            )
         channels = [self.input_channels(shape) for shape in shapes]
         self.input_spec = None  # input_channels set a single-input spec
         for axis, what in [
@@ -227,13 +238,13 @@ class BridgeAttention(AttentionLayer):
             return None
         units = max(out_channels // self.reduction, 1)
         for shape in shapes:
-            height, width = self.spatial_extent(shape)
+            positions = self.positions(shape)
             channels = shape[self.channel_axis]
-            if None in (height, width, channels):
+            if positions is None or channels is None:
                 return None
-            total += height * width * channels + channels * units
-        height, width = self.spatial_extent(shapes[-1])
-        return total + units * out_channels + height * width * out_channels
+            total += positions * channels + channels * units
+        positions = self.positions(shapes[-1])
+        return total + units * out_channels + positions * out_channels
 
     def get_config(self):
         return {

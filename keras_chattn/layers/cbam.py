@@ -54,8 +54,10 @@ class CBAM(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor with a known channel count; height and width may
-            be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor with a known channel count (the
+            spatial half's convolution is then `spatial_kernel_size`,
+            `spatial_kernel_size`^2 or `spatial_kernel_size`^3: CBAM-1D and
+            CBAM-3D); spatial sizes may be unknown.
         training: bool, mode of the spatial BatchNorm.
 
     Input shape:
@@ -90,6 +92,7 @@ class CBAM(AttentionLayer):
         "reduction": (4, 8, 16, 32),
         "spatial_kernel_size": (3, 5, 7),
     }
+    ranks = (3, 4, 5)
 
     def __init__(
         self,

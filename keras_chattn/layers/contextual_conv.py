@@ -13,6 +13,8 @@ from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.excitation_maps import EMPS
+from keras_chattn.layers.excitation_maps import render_emp
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
 VARIANTS = (
@@ -96,8 +98,16 @@ class ContextualConv(AttentionLayer):
             `keras.config.image_data_format()`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
+    Other ranks: on a sequence `(batch, length, channels)` the context is
+    the length resized to `context_size` and the EMP a product of one
+    factor (2 coefficients per channel: the ramp's two ends, the Gaussian's
+    centre and width, the sine's frequency and phase); on a volume
+    `(batch, depth, height, width, channels)` the context is
+    `context_size`^3 and the EMP a product of three factors (6
+    coefficients). See `keras_chattn.layers.excitation_maps.render_emp`.
+
     Call arguments:
-        inputs: a 4-D tensor with a known channel count.
+        inputs: a 3-D, 4-D or 5-D tensor with a known channel count.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
@@ -132,6 +142,8 @@ class ContextualConv(AttentionLayer):
         ),
     }
 
+    ranks = (3, 4, 5)
+
     def __init__(
         self,
         variant="reduced",
@@ -164,10 +176,13 @@ class ContextualConv(AttentionLayer):
 
     @property
     def coefficient_count(self):
-        return 1 if self.variant in SCALAR else 4
+        """1 (scalar variants), else a pair per spatial axis (4 on images,
+        2 on sequences, 6 on volumes)."""
+        return 1 if self.variant in SCALAR else 2 * (self.map_ndim - 2)
 
     def context_shape(self, input_shape):
-        """(h, w) of the context: min(size, context_size), or context_size."""
+        """(h, w) of the context (one size per spatial axis):
+        min(size, context_size), or context_size."""
         return tuple(
             self.context_size if size is None else min(size, self.context_size)
             for size in self.spatial_extent(input_shape)
@@ -189,8 +204,7 @@ class ContextualConv(AttentionLayer):
         # Fixed at build: the weights are sized for it, whatever the run-time
         # size of later inputs.
         self.built_context_shape = self.context_shape(input_shape)
-        height, width = self.built_context_shape
-        n = height * width
+        n = maps._area(self.built_context_shape)
         k = self.coefficient_count
         first, second = self.ch_units
         variant = self.variant
@@ -209,12 +223,12 @@ class ContextualConv(AttentionLayer):
             )
             self.ch2_bias = self._bias((channels, second), "ch2_bias")
         if variant == "full_no_mix":
-            self.out_kernel = self._kernel((channels, second, 4), "out_kernel")
-            self.out_bias = self._bias((channels, 4), "out_bias")
+            self.out_kernel = self._kernel((channels, second, k), "out_kernel")
+            self.out_bias = self._bias((channels, k), "out_bias")
         if variant in ("full", "full_no_ch"):
             width_in = second if variant == "full" else n
             self.mix = built_dense(
-                self, 4 * channels, channels * width_in, "mix"
+                self, k * channels, channels * width_in, "mix"
             )
 
     @staticmethod
@@ -246,7 +260,7 @@ class ContextualConv(AttentionLayer):
                 return self._per_channel(rows, self.out_kernel, self.out_bias)
         shape = ops.shape(rows)
         mixed = self.mix(ops.reshape(rows, (shape[0], -1)))
-        return ops.reshape(mixed, (shape[0], shape[1], 4))
+        return ops.reshape(mixed, (shape[0], shape[1], self.coefficient_count))
 
     def coefficients(self, inputs):
         """The EMP's coefficients tanh(P) / 2 + 1, shape (batch, C, k)."""
@@ -255,39 +269,44 @@ class ContextualConv(AttentionLayer):
     def attend(self, inputs, training=None):
         coefficients = self.coefficients(inputs)
         maps = {"coefficients": coefficients}
+        ndim = len(inputs.shape)
         if self.variant in SCALAR:
             scale = ops.cast(coefficients[..., 0], self.compute_dtype)
-            maps["excitation"] = scale[:, None, None, :]
+            maps["excitation"] = ops.reshape(
+                scale, (-1, *[1] * (ndim - 2), scale.shape[-1])
+            )
             return inputs * self.broadcast_over_space(scale), maps
         shape = ops.shape(inputs)
-        height, width = (shape[axis] for axis in self.spatial_axes)
-        excitation = EMPS[self.emp](coefficients, height, width)  # NCHW
+        sizes = tuple(shape[axis] for axis in self.spatial_axes)
+        excitation = render_emp(self.emp, coefficients, sizes)  # NCHW
         excitation = ops.cast(excitation, self.compute_dtype)
-        maps["excitation"] = ops.transpose(excitation, (0, 2, 3, 1))
+        maps["excitation"] = ops.transpose(
+            excitation, layout.to_channels_last_axes(ndim)
+        )
         if self.data_format == "channels_last":
             excitation = maps["excitation"]
         return inputs * excitation, maps
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
-        context_h, context_w = self.context_shape(input_shape)
-        n = context_h * context_w
+        n = maps._area(self.context_shape(input_shape))
+        k = 1 if self.variant in SCALAR else 2 * (len(input_shape) - 2)
         first, second = self.ch_units
         coefficient_macs = {
-            "reduced": channels * n * 4,
+            "reduced": channels * n * k,
             "scalar": channels * n,
             "input_independent": 0,
             "static_scalar": 0,
             "full": channels * (n * first + first * second)
-            + channels * second * 4 * channels,
-            "full_no_mix": channels * (n * first + first * second + second * 4),
-            "full_no_ch": channels * n * 4 * channels,
+            + channels * second * k * channels,
+            "full_no_mix": channels * (n * first + first * second + second * k),
+            "full_no_ch": channels * n * k * channels,
         }[self.variant]
         # Rendering the map (one product per element) and applying it.
-        return coefficient_macs + 2 * height * width * channels
+        return coefficient_macs + 2 * positions * channels
 
     def get_config(self):
         return {

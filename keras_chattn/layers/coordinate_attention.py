@@ -80,6 +80,12 @@ class CoordinateAttention(AttentionLayer):
         Design", CVPR 2021.
     """
 
+    rank_note = (
+        "It pools along the height and along the width separately (one "
+        "gate per axis, the paper's coordinate embedding), defined for "
+        "images only; for sequences or volumes use SqueezeExcite, ECA or "
+        "CBAM, which take any rank."
+    )
     search_space = {"reduction": (8, 16, 32)}
 
     def __init__(

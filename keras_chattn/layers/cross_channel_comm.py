@@ -21,17 +21,21 @@ _EXCLUDED = -1e9
 
 
 def _check_spatial_size(value):
+    """None, an int (the same size on every spatial axis) or a tuple of one
+    positive int per spatial axis ((height, width) for images)."""
     if value is None:
         return None
-    pair = value if isinstance(value, (list, tuple)) else (value, value)
     try:
-        if len(pair) != 2:
+        if not isinstance(value, (list, tuple)):
+            return validation.positive_int("spatial_size", value)
+        if not 1 <= len(value) <= 3:
             raise ValueError
-        return tuple(validation.positive_int("spatial_size", v) for v in pair)
+        return tuple(validation.positive_int("spatial_size", v) for v in value)
     except ValueError:
         raise ValueError(
-            "spatial_size must be None, a positive int or a (height, width) "
-            f"pair of positive ints. Received: spatial_size={value!r}"
+            "spatial_size must be None, a positive int or a tuple of positive "
+            "ints, one per spatial axis ((height, width) for images, "
+            f"(length,) for sequences). Received: spatial_size={value!r}"
         ) from None
 
 
@@ -114,8 +118,10 @@ class CrossChannelComm(AttentionLayer):
 
     Args:
         spatial_size: None (work at the input's own size, which must then be
-            static), an int or a (height, width) pair. With a size set, the
-            input's height and width may be unknown.
+            static), an int (that size on every spatial axis) or a tuple of
+            one size per spatial axis: a (height, width) pair for images,
+            `(length,)` for sequences, (depth, height, width) for volumes.
+            With a size set, the input's spatial sizes may be unknown.
         reduction: positive int, bottleneck ratio k (the poster: 8). Defaults
             to `8`.
         include_self: bool, whether a channel's own map enters its message.
@@ -140,11 +146,15 @@ class CrossChannelComm(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor.
+        inputs: a 3-D, 4-D or 5-D tensor: a channel's working map is
+            flattened to A values whatever its rank (A = length of a
+            sequence, d * h * w of a volume).
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; sequences
+        `(batch, length, channels)` and volumes
+        `(batch, depth, height, width, channels)` likewise.
 
     Output shape:
         Same as the input.
@@ -165,6 +175,7 @@ class CrossChannelComm(AttentionLayer):
     search_space = {"reduction": (4, 8, 16)}
 
     placement = "stage_input"
+    ranks = (3, 4, 5)
 
     def __init__(
         self,
@@ -232,16 +243,27 @@ class CrossChannelComm(AttentionLayer):
         return {"spatial_size": tuple(size)}
 
     def working_size(self, input_shape):
-        """(h', w'): `spatial_size`, or the input's static size."""
-        if self.spatial_size is not None:
-            return self.spatial_size
-        return self.spatial_extent(input_shape)
+        """(h', w') (one size per spatial axis): `spatial_size`, or the
+        input's static size."""
+        dims = len(input_shape) - 2
+        if self.spatial_size is None:
+            return self.spatial_extent(input_shape)
+        if isinstance(self.spatial_size, int):
+            return (self.spatial_size,) * dims
+        if len(self.spatial_size) != dims:
+            raise ValueError(
+                f"CrossChannelComm's spatial_size={self.spatial_size} has "
+                f"{len(self.spatial_size)} sizes, and the input has {dims} "
+                f"spatial axes {self.axes_description}: pass one size per "
+                f"axis, or an int. Received: input_shape={tuple(input_shape)}"
+            )
+        return self.spatial_size
 
     def _area(self, size):
-        return size[0] * size[1]
+        return maps._area(size)
 
     def build(self, input_shape):
-        input_shape = self.check_rank(input_shape)
+        input_shape = self.fix_rank(input_shape)
         if self.spatial_size is None:
             size = self.spatial_extent(input_shape)
             if None in size:
@@ -356,15 +378,13 @@ class CrossChannelComm(AttentionLayer):
         return self.output_activation(inputs + decoded), attention
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels) or (
-            self.spatial_size is None and None in (height, width)
-        ):
+        if positions is None or channels is None:
             return None
         area = self._area(self.working_size(input_shape))
         units = self._units(area)
-        total = height * width * channels  # residual addition
+        total = positions * channels  # residual addition
         if self.encoder_decoder:
             total += 2 * channels * 2 * area * units
         if self.communication:
@@ -373,7 +393,9 @@ class CrossChannelComm(AttentionLayer):
         return total
 
     def get_config(self):
-        spatial_size = self.spatial_size and list(self.spatial_size)
+        spatial_size = self.spatial_size
+        if isinstance(spatial_size, tuple):
+            spatial_size = list(spatial_size)
         return {
             **super().get_config(),
             "spatial_size": spatial_size,

@@ -104,6 +104,9 @@ class DualAttention(AttentionLayer):
 
     placement = "head"
     search_space = {"reduction": (4, 8, 16)}
+    # Both modules work on the N flattened positions: N = the length of a
+    # sequence, H * W of an image, D * H * W of a volume.
+    ranks = (3, 4, 5)
 
     def __init__(
         self,
@@ -129,13 +132,15 @@ class DualAttention(AttentionLayer):
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
-        height, width = self.spatial_extent(input_shape)
-        if height is not None and width is not None:
-            if height * width > self.max_positions:
+        positions = self.positions(input_shape)
+        if positions is not None:
+            if positions > self.max_positions:
+                sizes = "x".join(map(str, self.spatial_extent(input_shape)))
                 raise ValueError(
-                    f"DualAttention's position attention is an (H*W) x (H*W) "
-                    f"matrix per image: {height}x{width} = {height * width} "
-                    f"positions exceed max_positions={self.max_positions} "
+                    f"DualAttention's position attention is an N x N "
+                    f"matrix per example (N positions): {sizes} = "
+                    f"{positions} positions exceed "
+                    f"max_positions={self.max_positions} "
                     f"({self.max_positions**2:,} entries). Place it on a "
                     "smaller map (the builders put it after the last stage) "
                     "or raise max_positions. Received: input_shape="
@@ -178,7 +183,7 @@ class DualAttention(AttentionLayer):
     def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         shape = ops.shape(x)
-        flat = ops.reshape(x, (shape[0], -1, shape[3]))
+        flat = ops.reshape(x, (shape[0], -1, shape[-1]))
         position, position_map = self.position_attention(flat)
         channel, channel_map = self.channel_attention(flat)
         y = ops.cast(position + channel, self.compute_dtype) + 2 * flat
@@ -191,11 +196,10 @@ class DualAttention(AttentionLayer):
         return self.restore_layout(ops.reshape(y, shape)), maps
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        n = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if n is None or channels is None:
             return None
-        n = height * width
         qk = max(1, channels // self.reduction)
         projections = n * channels * (2 * qk + channels)
         position = n * n * (qk + channels)

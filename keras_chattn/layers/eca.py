@@ -91,6 +91,8 @@ class ECA(AttentionLayer):
 
     search_space = {"gamma": (1, 2, 3)}
 
+    ranks = (3, 4, 5)
+
     def __init__(
         self,
         kernel_size=None,
@@ -144,11 +146,11 @@ class ECA(AttentionLayer):
         return inputs * self.broadcast_over_space(weights), {"channel": weights}
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
-        positions = height * width * channels
+        positions = positions * channels
         return 2 * positions + channels * self.effective_kernel_size(channels)
 
     def get_config(self):

@@ -36,6 +36,14 @@ their scale:
   P = 0 gives v = 0, phi = 0: the identity.
 
 docs/layers.md gives the measurements behind this choice.
+
+Other ranks (`render_emp`): every EMP is a product of one factor per
+spatial axis, each factor with its own pair of coefficients, so the same
+factors define it on a sequence (one factor, 2 coefficients per channel)
+and on a volume (three factors, 6 coefficients). Pairs are listed from the
+last spatial axis to the first, as the 2-D coefficients are (width pair,
+then height pair): a 1-D map takes (initial, end) of its length; a 3-D map
+(width pair, height pair, depth pair).
 """
 
 import math
@@ -63,14 +71,16 @@ def _pixel_centres(size):
     return (_pixels(size) + 0.5) / ops.cast(size, "float32")
 
 
-def _outer(along_height, along_width):
-    """(batch, C, H) x (batch, C, W) -> (batch, C, H, W)."""
-    return ops.expand_dims(along_height, -1) * ops.expand_dims(along_width, -2)
-
-
 def _split(coefficients):
     c = ops.cast(coefficients, "float32")
-    return [ops.expand_dims(c[..., i], -1) for i in range(4)]
+    return [ops.expand_dims(c[..., i], -1) for i in range(c.shape[-1])]
+
+
+def bilinear_factor(size, initial, end):
+    """initial (S - x) / S + end x / S on x = 0 ... S - 1 (Eq. 2's ramp)."""
+    x = _pixels(size)
+    s = ops.cast(size, "float32")
+    return initial * (s - x) / s + end * x / s
 
 
 def bilinear_emp(coefficients, height, width):
@@ -89,14 +99,7 @@ def bilinear_emp(coefficients, height, width):
     >>> m[0, 0].tolist()
     [[1.0, 1.25, 1.5, 1.75], [1.0, 1.25, 1.5, 1.75]]
     """
-    initial_w, end_w, initial_h, end_h = _split(coefficients)
-    x = _pixels(width)
-    y = _pixels(height)
-    w = ops.cast(width, "float32")
-    h = ops.cast(height, "float32")
-    along_width = initial_w * (w - x) / w + end_w * x / w
-    along_height = initial_h * (h - y) / h + end_h * y / h
-    return _outer(along_height, along_width)
+    return render_emp("bilinear", coefficients, (height, width))
 
 
 def gaussian_parameters(coefficient_mu, coefficient_sigma):
@@ -127,15 +130,15 @@ def gaussian_emp(coefficients, height, width):
     >>> [round(float(v), 3) for v in (m.mean(), m.min(), m.max())]
     [1.0, 0.874, 1.078]
     """
-    mu_w, sigma_w, mu_h, sigma_h = _split(coefficients)
+    return render_emp("gaussian", coefficients, (height, width))
 
-    def factor(size, coefficient_mu, coefficient_sigma):
-        mu, sigma = gaussian_parameters(coefficient_mu, coefficient_sigma)
-        u = _pixel_centres(size)
-        density = ops.exp(-ops.square(u - mu) / (2.0 * ops.square(sigma)))
-        return density / (sigma * math.sqrt(2.0 * math.pi)) + 0.5
 
-    return _outer(factor(height, mu_h, sigma_h), factor(width, mu_w, sigma_w))
+def gaussian_factor(size, coefficient_mu, coefficient_sigma):
+    """G(u | mu, sigma) + 0.5 on pixel centres u in (0, 1)."""
+    mu, sigma = gaussian_parameters(coefficient_mu, coefficient_sigma)
+    u = _pixel_centres(size)
+    density = ops.exp(-ops.square(u - mu) / (2.0 * ops.square(sigma)))
+    return density / (sigma * math.sqrt(2.0 * math.pi)) + 0.5
 
 
 def sine_parameters(coefficient_frequency, coefficient_phase):
@@ -167,18 +170,63 @@ def sine_emp(coefficients, height, width):
     >>> [round(float(v), 3) for v in row]
     [0.646, 1.354, 1.354, 0.646]
     """
-    freq_w, phase_w, freq_h, phase_h = _split(coefficients)
+    return render_emp("sine", coefficients, (height, width))
 
-    def factor(size, coefficient_frequency, coefficient_phase):
-        frequency, phase = sine_parameters(
-            coefficient_frequency, coefficient_phase
+
+def sine_factor(size, coefficient_frequency, coefficient_phase):
+    """sin(v t + phi) / 2 + 1 on centred positions t in (-0.5, 0.5)."""
+    frequency, phase = sine_parameters(coefficient_frequency, coefficient_phase)
+    t = _pixel_centres(size) - 0.5
+    return ops.sin(frequency * t + phase) / 2.0 + 1.0
+
+
+FACTORS = {
+    "bilinear": bilinear_factor,
+    "gaussian": gaussian_factor,
+    "sine": sine_factor,
+}
+
+
+def render_emp(emp, coefficients, sizes):
+    """An EMP on any number of spatial axes: (batch, C, 2 * len(sizes))
+    coefficients -> (batch, C, *sizes) maps.
+
+    The product of one factor per axis; the coefficient pairs run from the
+    last axis to the first (for an image: width pair, then height pair, as
+    Eq. 2 and Table 2 list them). `sizes` may hold tensors.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_chattn.layers.excitation_maps import render_emp
+    >>> ramp = np.array([[[1.0, 2.0]]])  # a sequence: (initial, end)
+    >>> np.asarray(render_emp("bilinear", ramp, (4,)))[0, 0].tolist()
+    [1.0, 1.25, 1.5, 1.75]
+    >>> volume = render_emp("sine", np.ones((1, 2, 6)), (2, 3, 4))
+    >>> tuple(volume.shape), float(np.asarray(volume).min())
+    ((1, 2, 2, 3, 4), 1.0)
+    """
+    factor = FACTORS[emp]
+    values = _split(coefficients)
+    dims = len(sizes)
+    if len(values) != 2 * dims:
+        raise ValueError(
+            f"a {dims}-axis {emp} map takes {2 * dims} coefficients per "
+            f"channel (a pair per axis). Received: coefficients of shape "
+            f"{tuple(coefficients.shape)}"
         )
-        t = _pixel_centres(size) - 0.5
-        return ops.sin(frequency * t + phase) / 2.0 + 1.0
-
-    return _outer(
-        factor(height, freq_h, phase_h), factor(width, freq_w, phase_w)
-    )
+    result = None
+    for index, size in enumerate(sizes):
+        pair = 2 * (dims - 1 - index)  # the last axis has the first pair
+        along = factor(size, values[pair], values[pair + 1])
+        # (batch, C, size) -> (batch, C, 1, ..., size, ..., 1): broadcast
+        # over the other axes.
+        for _ in range(dims - 1 - index):
+            along = ops.expand_dims(along, -1)
+        for _ in range(index):
+            along = ops.expand_dims(along, 2)
+        result = along if result is None else result * along
+    return result
 
 
 EMPS = {"bilinear": bilinear_emp, "gaussian": gaussian_emp, "sine": sine_emp}

@@ -102,6 +102,8 @@ class GlobalContext(AttentionLayer):
         self.pooling = validation.choice("pooling", pooling, POOLINGS, True)
         set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
 
+    ranks = (3, 4, 5)
+
     def bottleneck(self, channels):
         return max(self.min_units, channels // self.reduction)
 
@@ -147,15 +149,17 @@ class GlobalContext(AttentionLayer):
         return self._context(x)[0]
 
     def _context(self, x):
-        """(context, pooling weights `(batch, H, W)` or None)."""
+        """(context, pooling weights `(batch, H, W)` or None); any rank
+        (the weights have the map's spatial shape)."""
+        spatial = tuple(range(1, len(x.shape) - 1))
         if self.pooling == "avg":
-            return ops.mean(x, axis=(1, 2)), None
+            return ops.mean(x, axis=spatial), None
         shape = ops.shape(x)
-        flat = ops.reshape(x, (shape[0], -1, shape[3]))
+        flat = ops.reshape(x, (shape[0], -1, shape[-1]))
         logits = ops.cast(self.mask(flat), "float32")  # (batch, HW, 1)
         weights = ops.softmax(logits, axis=1)
         pooled = ops.sum(ops.cast(flat, "float32") * weights, axis=1)
-        weights = ops.reshape(weights, (shape[0], shape[1], shape[2]))
+        weights = ops.reshape(weights, tuple(shape[:-1]))
         return ops.cast(pooled, self.compute_dtype), weights
 
     def attend(self, inputs, training=None):
@@ -168,16 +172,17 @@ class GlobalContext(AttentionLayer):
             if kind == "multiply":
                 term = ops.sigmoid(term)
             maps[kind] = term
-            term = ops.expand_dims(ops.expand_dims(term, 1), 1)
+            for _ in range(len(x.shape) - 2):
+                term = ops.expand_dims(term, 1)
             y = y * term if kind == "multiply" else y + term
         return self.restore_layout(y), maps
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
-        positions = height * width * channels
+        positions = positions * channels
         pooling = positions if self.pooling == "avg" else 2 * positions
         per_transform = 2 * channels * self.bottleneck(channels) + positions
         return pooling + len(self.kinds()) * per_transform

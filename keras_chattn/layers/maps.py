@@ -6,6 +6,7 @@ CC-block). `keras.ops` only; sizes may be unknown until run time.
 
 from keras import ops
 
+from keras_chattn.utils import layout
 from keras_chattn.utils.layout import spatial_axes
 
 
@@ -26,24 +27,37 @@ def resize_nearest(x, size, axes):
     return x
 
 
+def _area(size):
+    area = 1
+    for extent in size:
+        area *= extent
+    return area
+
+
 def to_channel_rows(x, size, data_format):
-    """(batch, ...) map -> (batch, C, h * w), nearest-resized to `size`."""
-    axes = spatial_axes(data_format)
+    """(batch, ...) map -> (batch, C, h * w), nearest-resized to `size`.
+
+    Any rank: `size` has one entry per spatial axis (the length of a
+    sequence, (d, h, w) of a volume) and a row holds their product.
+    """
+    ndim = len(x.shape)
+    axes = spatial_axes(data_format, ndim)
     if tuple(x.shape[a] for a in axes) != tuple(size):
         x = resize_nearest(x, size, axes)
     if data_format == "channels_last":
-        x = ops.transpose(x, (0, 3, 1, 2))
+        x = ops.transpose(x, layout.to_channels_first_axes(ndim))
     shape = ops.shape(x)
-    return ops.reshape(x, (shape[0], shape[1], size[0] * size[1]))
+    return ops.reshape(x, (shape[0], shape[1], _area(size)))
 
 
 def from_channel_rows(rows, size, like, data_format):
     """(batch, C, h * w) -> a map with the layout and size of `like`."""
     shape = ops.shape(rows)
-    x = ops.reshape(rows, (shape[0], shape[1], size[0], size[1]))
+    ndim = len(like.shape)
+    x = ops.reshape(rows, (shape[0], shape[1], *size))
     if data_format == "channels_last":
-        x = ops.transpose(x, (0, 2, 3, 1))
-    axes = spatial_axes(data_format)
+        x = ops.transpose(x, layout.to_channels_last_axes(ndim))
+    axes = spatial_axes(data_format, ndim)
     if tuple(like.shape[a] for a in axes) != tuple(size):
         like_shape = ops.shape(like)
         x = resize_nearest(x, tuple(like_shape[a] for a in axes), axes)

@@ -107,6 +107,11 @@ class SelectiveKernel(AttentionLayer):
         Li et al., "Selective Kernel Networks", CVPR 2019.
     """
 
+    rank_note = (
+        "Its branches are grouped 2-D convolutions (3x3 and dilated 3x3) "
+        "that replace a ResNet block's own 3x3 convolution; 1-D and 3-D "
+        "versions are not implemented."
+    )
     placement = "replace_conv"
     search_space = {"reduction": (8, 16, 32)}
 

@@ -67,6 +67,8 @@ class SimAM(AttentionLayer):
     placement = "after_3x3"
     search_space = {"e_lambda": (1e-4, 1e-3, 1e-2, 1e-1)}
 
+    ranks = (3, 4, 5)
+
     def __init__(self, e_lambda=1e-4, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.e_lambda = validation.number_in_range(
@@ -79,16 +81,20 @@ class SimAM(AttentionLayer):
         return {"e_lambda": 0.1 if scale == "imagenet" else 1e-4}
 
     def build(self, input_shape):
-        self.check_rank(input_shape)
+        self.fix_rank(input_shape)
 
     def energy(self, inputs):
         """e, the inverse energy, in float32, with the input's shape."""
         x = ops.cast(inputs, "float32")
         axes = self.spatial_axes
         shape = ops.shape(x)
-        positions = ops.cast(shape[axes[0]] * shape[axes[1]], "float32")
+        positions = 1.0
+        for axis in axes:
+            positions = positions * ops.cast(shape[axis], "float32")
         squared = ops.square(x - ops.mean(x, axis=axes, keepdims=True))
-        # sum(d) / n = mean(d) * HW / n, with n = HW - 1 (0 on a 1x1 map).
+        # sum(d) / n = mean(d) * HW / n, with n = HW - 1 (0 on a 1x1 map);
+        # HW is the number of positions (the length of a sequence, D*H*W of
+        # a volume).
         n = ops.maximum(positions - 1.0, 1.0)
         variance = ops.mean(squared, axis=axes, keepdims=True) * (positions / n)
         return squared / (4.0 * (variance + self.e_lambda)) + 0.5
@@ -99,11 +105,11 @@ class SimAM(AttentionLayer):
         return inputs * gate, {"energy": self.channels_last(energy)}
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
-        return 4 * height * width * channels
+        return 4 * positions * channels
 
     def get_config(self):
         return {**super().get_config(), "e_lambda": self.e_lambda}

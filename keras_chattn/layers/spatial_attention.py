@@ -11,9 +11,11 @@ from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
 from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import convolution_for
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
 
@@ -29,6 +31,10 @@ class SpatialAttention(AttentionLayer):
 
         M_s(F) = sigmoid(BN(conv([MaxPool_c(F); AvgPool_c(F)])))
         y = M_s(F) * F
+
+    On a sequence `(batch, length, channels)` the convolution is a
+    `kernel_size` Conv1D, on a volume `(batch, depth, height, width,
+    channels)` a `kernel_size`^3 Conv3D: one weight per position either way.
 
     The BatchNorm follows the official code (`BasicConv(..., bn=True)`, PyTorch
     epsilon 1e-5, momentum 0.01 which is Keras momentum 0.99) and its gamma
@@ -54,13 +60,16 @@ class SpatialAttention(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height, width and channels may all be unknown
-            (the layer's weights do not depend on them).
+        inputs: a 3-D, 4-D or 5-D tensor; the spatial sizes and the channel
+            count may all be unknown (the layer's weights do not depend on
+            them).
         training: bool, BatchNorm mode. Defaults to the Keras learning phase.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; also `(batch, length, channels)`
+        and `(batch, depth, height, width, channels)` (channels first:
+        channels on axis 1).
 
     Output shape:
         Same as the input.
@@ -69,6 +78,9 @@ class SpatialAttention(AttentionLayer):
 
     >>> import numpy as np
     >>> import keras_chattn
+    >>> sequence = np.ones((2, 50, 8), "float32")
+    >>> tuple(keras_chattn.layers.SpatialAttention()(sequence).shape)
+    (2, 50, 8)
     >>> layer = keras_chattn.layers.SpatialAttention(kernel_size=7)
     >>> y = layer(np.ones((2, 16, 16, 64), "float32"))
     >>> tuple(y.shape)
@@ -79,6 +91,8 @@ class SpatialAttention(AttentionLayer):
     Reference:
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
     """
+
+    ranks = (3, 4, 5)
 
     def __init__(
         self,
@@ -102,11 +116,12 @@ class SpatialAttention(AttentionLayer):
         set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
 
     def build(self, input_shape):
-        input_shape = self.check_rank(input_shape)
+        input_shape = self.fix_rank(input_shape)
         # The conv always runs channels_last on the 2-channel descriptor:
         # TensorFlow has no channels_first Conv2D on CPUs without oneDNN
         # (e.g. AVX2-only machines), and the kernel is the same either way.
-        self.conv = keras.layers.Conv2D(
+        self.conv = convolution_for(
+            len(input_shape),
             1,
             self.kernel_size,
             padding="same",
@@ -117,8 +132,7 @@ class SpatialAttention(AttentionLayer):
             dtype=self.dtype_policy,
             name="conv",
         )
-        height, width = self.spatial_extent(input_shape)
-        self.conv.build((input_shape[0], height, width, 2))
+        self.conv.build((input_shape[0], *self.spatial_extent(input_shape), 2))
         if self.use_batchnorm:
             self.batchnorm = built_batchnorm(
                 self,
@@ -138,8 +152,13 @@ class SpatialAttention(AttentionLayer):
             axis=axis,
         )
         if self.data_format == "channels_first":
-            descriptor = ops.transpose(descriptor, (0, 2, 3, 1))
-            logits = ops.transpose(self.conv(descriptor), (0, 3, 1, 2))
+            ndim = len(inputs.shape)
+            descriptor = ops.transpose(
+                descriptor, layout.to_channels_last_axes(ndim)
+            )
+            logits = ops.transpose(
+                self.conv(descriptor), layout.to_channels_first_axes(ndim)
+            )
         else:
             logits = self.conv(descriptor)
         if self.use_batchnorm:
@@ -148,13 +167,13 @@ class SpatialAttention(AttentionLayer):
         return inputs * gate, {"spatial": ops.squeeze(gate, self.channel_axis)}
 
     def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
+        positions = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
+        if positions is None or channels is None:
             return None
-        positions = height * width
         descriptor = 2 * positions * channels  # channel max and mean
-        conv = positions * self.kernel_size**2 * 2
+        spatial_dims = len(input_shape) - 2
+        conv = positions * self.kernel_size**spatial_dims * 2
         return descriptor + conv + positions * channels
 
     def get_config(self):

@@ -86,6 +86,12 @@ class TripletAttention(AttentionLayer):
         Module", WACV 2021.
     """
 
+    rank_note = (
+        "Its three branches each pair two of the (C, H, W) axes of an "
+        "image; a sequence or a volume has other axis pairs, for which "
+        "the paper defines no branches. For sequences or volumes use CBAM "
+        "or BAM, which take any rank."
+    )
     search_space = {"kernel_size": (3, 5, 7)}
 
     def __init__(
@@ -113,7 +119,7 @@ class TripletAttention(AttentionLayer):
         return BRANCHES[:2] if self.no_spatial else BRANCHES
 
     def build(self, input_shape):
-        self.check_rank(input_shape)
+        self.fix_rank(input_shape)
         for name, _ in self.branches():
             conv = keras.layers.Conv2D(
                 1,

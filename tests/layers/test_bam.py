@@ -45,40 +45,6 @@ CASES = [
 test_contract = harness.contract_test(CASES)
 
 
-def bam_reference(x, w, combine, dilation, convs, epsilon=1e-5):
-    def bn(name, value):
-        stats = [
-            w[f"{name}/{p}"]
-            for p in ("gamma", "beta", "moving_mean", "moving_variance")
-        ]
-        return reference.batchnorm(value, *stats, epsilon)
-
-    pooled = x.mean(axis=(1, 2))
-    hidden = reference.relu(
-        bn("channel_bn", pooled @ w["channel_fc/kernel"] + w["channel_fc/bias"])
-    )
-    channel = (hidden @ w["channel_out/kernel"] + w["channel_out/bias"])[
-        :, None, None, :
-    ]
-    y = reference.relu(
-        bn(
-            "spatial_bn0",
-            x @ w["spatial_reduce/kernel"] + w["spatial_reduce/bias"],
-        )
-    )
-    for index in range(convs):
-        y = reference.conv2d(
-            y,
-            w[f"spatial_dilated{index}/kernel"],
-            w[f"spatial_dilated{index}/bias"],
-            dilation=dilation,
-        )
-        y = reference.relu(bn(f"spatial_bn{index + 1}", y))
-    spatial = y @ w["spatial_out/kernel"] + w["spatial_out/bias"]
-    joint = channel * spatial if combine == "multiply" else channel + spatial
-    return x * (1 + reference.sigmoid(joint))
-
-
 @pytest.mark.parametrize("combine", ["multiply", "add"])
 def test_matches_numpy_reference(combine):
     x = np.random.default_rng(0).normal(size=(2, 9, 10, 16)).astype("float32")
@@ -90,7 +56,7 @@ def test_matches_numpy_reference(combine):
     }
     np.testing.assert_allclose(
         to_numpy(layer(x, training=False)),
-        bam_reference(x.astype("float64"), w, combine, 4, 2),
+        reference.bam(x.astype("float64"), w, combine, 4, 2),
         rtol=1e-5,
         atol=1e-5,
     )

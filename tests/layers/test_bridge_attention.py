@@ -146,7 +146,7 @@ def test_size_of_a_resnet50_bottleneck_block():
 @pytest.mark.parametrize(
     "inputs, message",
     [
-        ([], r"non-empty list of 4-D feature maps"),
+        ([], r"non-empty list of feature maps"),
         (
             [np.zeros((2, 8, 8, 4)), np.zeros((2, 4, 4, 4))],
             r"share their spatial size .* \(2, 4, 4, 4\)",
@@ -155,7 +155,7 @@ def test_size_of_a_resnet50_bottleneck_block():
             [np.zeros((2, 8, 8, 4)), np.zeros((3, 8, 8, 4))],
             r"share their batch size",
         ),
-        ([np.zeros((2, 8, 8))], r"4-D input"),
+        ([np.zeros((2, 8))], r"3-D, 4-D or 5-D input"),
     ],
 )
 def test_bad_inputs(inputs, message):

@@ -132,7 +132,7 @@ def test_bad_arguments(kwargs, message):
 @pytest.mark.parametrize(
     "shape, message",
     [
-        ((None, 32), r"CBAM expects a 4-D input"),
+        ((None, 32), r"CBAM expects a 3-D, 4-D or 5-D input"),
         ((None, 4, 4, None), r"CBAM needs a known channel dimension"),
     ],
 )

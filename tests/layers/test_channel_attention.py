@@ -99,7 +99,7 @@ def test_bad_arguments(kwargs, message):
 @pytest.mark.parametrize(
     "shape, message",
     [
-        ((None, 16), r"4-D input"),
+        ((None, 16), r"3-D, 4-D or 5-D input"),
         ((None, 4, 4, None), r"known channel dimension"),
     ],
 )

@@ -252,7 +252,10 @@ def test_bad_arguments(kwargs, message):
 
 @pytest.mark.parametrize(
     "shape, message",
-    [((None, 8, 8), r"4-D input"), ((None, 8, 8, None), r"known channel")],
+    [
+        ((None, 8), r"3-D, 4-D or 5-D input"),
+        ((None, 8, 8, None), r"known channel"),
+    ],
 )
 def test_bad_input_shapes(shape, message):
     with pytest.raises(ValueError, match=message):

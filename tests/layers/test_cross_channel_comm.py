@@ -220,7 +220,7 @@ def test_position_kwargs(input_shape, scale, expected):
     "kwargs, message",
     [
         ({"spatial_size": 0}, r"spatial_size must be None, a positive int"),
-        ({"spatial_size": (4, 4, 4)}, r"spatial_size=\(4, 4, 4\)"),
+        ({"spatial_size": (4, 4, 4, 4)}, r"spatial_size=\(4, 4, 4, 4\)"),
         ({"spatial_size": "16"}, r"spatial_size='16'"),
         ({"reduction": 0}, r"reduction must be a positive integer"),
         ({"include_self": 1}, r"include_self must be True or False"),
@@ -247,9 +247,9 @@ def test_bottleneck_keeps_one_unit_on_tiny_maps():
     assert layer.count_params() == c3_params(4, 4)
 
 
-@pytest.mark.parametrize("shape", [(None, 8, 8), (None, 2, 8, 8, 3)])
+@pytest.mark.parametrize("shape", [(None, 8), (None, 2, 2, 8, 8, 3)])
 def test_bad_input_ranks(shape):
-    with pytest.raises(ValueError, match=r"4-D input"):
+    with pytest.raises(ValueError, match=r"3-D, 4-D or 5-D input"):
         CrossChannelComm(spatial_size=4).build(shape)
 
 

@@ -27,23 +27,6 @@ CASES = [
 test_contract = harness.contract_test(CASES)
 
 
-def danet_reference(x, w, channel_energy, fusion):
-    batch, height, width, channels = x.shape
-    flat = x.reshape(batch, -1, channels)  # (batch, N, C)
-    q = flat @ w["query/kernel"] + w["query/bias"]
-    k = flat @ w["key/kernel"] + w["key/bias"]
-    v = flat @ w["value/kernel"] + w["value/bias"]
-    s = reference.softmax(q @ k.transpose(0, 2, 1), axis=-1)  # (N, N)
-    position = w["alpha"] * (s @ v) + flat
-    energy = flat.transpose(0, 2, 1) @ flat  # (C, C)
-    if channel_energy == "code":
-        energy = energy.max(axis=-1, keepdims=True) - energy
-    a = reference.softmax(energy, axis=-1)
-    channel = w["beta"] * (flat @ a.transpose(0, 2, 1)) + flat
-    y = position + channel
-    return (y / 2 if fusion == "mean" else y).reshape(x.shape)
-
-
 @pytest.mark.parametrize(
     "channel_energy, fusion", [("code", "sum"), ("paper", "mean")]
 )
@@ -59,7 +42,9 @@ def test_matches_numpy_reference(channel_energy, fusion):
     }
     np.testing.assert_allclose(
         to_numpy(layer(x)),
-        danet_reference(x.astype("float64"), w, channel_energy, fusion),
+        reference.dual_attention(
+            x.astype("float64"), w, channel_energy, fusion
+        ),
         rtol=1e-4,
         atol=1e-4,
     )

@@ -33,17 +33,6 @@ def test_adaptive_kernel_size(channels, expected):
     assert layer.count_params() == expected
 
 
-def eca_reference(x, kernel):
-    """y = x * sigmoid(conv1d(mean_hw(x))), zero-padded 'same', no bias."""
-    pooled = x.mean(axis=(1, 2))  # (batch, C)
-    k = kernel.shape[0]
-    padded = np.pad(pooled, ((0, 0), (k // 2, k // 2)))
-    logits = sum(
-        kernel[i] * padded[:, i : i + pooled.shape[1]] for i in range(k)
-    )
-    return x * reference.sigmoid(logits)[:, None, None, :]
-
-
 def test_matches_numpy_reference():
     x = np.random.default_rng(0).normal(size=(2, 5, 6, 40)).astype("float32")
     layer = ECA(kernel_size=5)
@@ -51,7 +40,7 @@ def test_matches_numpy_reference():
     harness.randomize_weights(layer)
     kernel = np.asarray(layer.get_weights()[0], "float64").reshape(-1)
     np.testing.assert_allclose(
-        to_numpy(layer(x)), eca_reference(x.astype("float64"), kernel),
+        to_numpy(layer(x)), reference.eca(x.astype("float64"), kernel),
         rtol=1e-5, atol=1e-6,
     )  # fmt: skip
 
@@ -88,9 +77,9 @@ def test_bad_arguments(kwargs, message):
 @pytest.mark.parametrize(
     "shape, message",
     [
-        ((None, 64), r"4-D input"),
+        ((None, 64), r"3-D, 4-D or 5-D input"),
         ((None, 7, 7, None), r"known channel dimension"),
-        ((None, 0, 7, 8), r"height and width of at least 1"),
+        ((None, 0, 7, 8), r"every spatial size .* at least 1"),
     ],
 )
 def test_bad_input_shapes(shape, message):

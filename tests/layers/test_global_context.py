@@ -39,59 +39,17 @@ CASES = [
 test_contract = harness.contract_test(CASES)
 
 
-def layer_norm(x, gamma, beta, epsilon=1e-5):
-    mean = x.mean(axis=-1, keepdims=True)
-    var = x.var(axis=-1, keepdims=True)
-    return gamma * (x - mean) / np.sqrt(var + epsilon) + beta
-
-
-def gc_reference(x, mask, transforms):
-    """context = sum softmax(W_k x) x; y = x * sigmoid(t_mul) + t_add."""
-    batch, height, width, channels = x.shape
-    flat = x.reshape(batch, -1, channels)
-    if mask is None:
-        context = flat.mean(axis=1)
-    else:
-        weights = reference.softmax((flat @ mask[0] + mask[1])[..., 0], axis=1)
-        context = (flat * weights[..., None]).sum(axis=1)
-    y = x
-    for kind, (w1, b1, gamma, beta, w2, b2) in transforms:
-        term = (
-            reference.relu(layer_norm(context @ w1 + b1, gamma, beta)) @ w2 + b2
-        )
-        term = term[:, None, None, :]
-        y = y * reference.sigmoid(term) if kind == "multiply" else y + term
-    return y
-
-
 @pytest.mark.parametrize("fusion", ["add", "multiply", "both"])
 def test_matches_numpy_reference(fusion):
     x = np.random.default_rng(0).normal(size=(2, 5, 6, 24)).astype("float32")
     layer = GlobalContext(reduction=4, fusion=fusion)
     layer.build(x.shape)
     harness.randomize_weights(layer)
-    w = {
-        v.path.split("/", 1)[1]: np.asarray(v, "float64") for v in layer.weights
-    }
-    transforms = [
-        (
-            kind,
-            [
-                w[f"{kind}_{p}"]
-                for p in (
-                    "reduce/kernel",
-                    "reduce/bias",
-                    "norm/gamma",
-                    "norm/beta",
-                    "expand/kernel",
-                    "expand/bias",
-                )
-            ],
-        )
-        for kind in layer.kinds()
-    ]
-    expected = gc_reference(
-        x.astype("float64"), (w["mask/kernel"], w["mask/bias"]), transforms
+    w = reference.weights_by_path(layer)
+    expected = reference.global_context(
+        x.astype("float64"),
+        (w["mask/kernel"], w["mask/bias"]),
+        reference.gc_transforms(layer, w),
     )
     np.testing.assert_allclose(
         to_numpy(layer(x)), expected, rtol=1e-5, atol=1e-5

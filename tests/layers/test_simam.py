@@ -17,20 +17,12 @@ CASES = [
 test_contract = harness.contract_test(CASES)
 
 
-def simam_reference(x, e_lambda):
-    """The paper's Eq. 5 / Algorithm 1, n = H * W - 1."""
-    n = x.shape[1] * x.shape[2] - 1
-    d = (x - x.mean(axis=(1, 2), keepdims=True)) ** 2
-    v = d.sum(axis=(1, 2), keepdims=True) / n
-    return x * reference.sigmoid(d / (4 * (v + e_lambda)) + 0.5)
-
-
 @pytest.mark.parametrize("e_lambda", [1e-4, 0.1])
 def test_matches_numpy_reference(e_lambda):
     x = np.random.default_rng(0).normal(size=(2, 5, 6, 7)).astype("float32")
     np.testing.assert_allclose(
         to_numpy(SimAM(e_lambda)(x)),
-        simam_reference(x.astype("float64"), e_lambda),
+        reference.simam(x.astype("float64"), e_lambda),
         rtol=1e-5,
         atol=1e-6,
     )
@@ -51,7 +43,7 @@ def test_float16_statistics_on_a_large_map_are_right():
     finally:
         keras.config.set_dtype_policy(previous)
     np.testing.assert_allclose(
-        y, simam_reference(x.astype("float64"), 1e-4), rtol=2e-3, atol=2e-2
+        y, reference.simam(x.astype("float64"), 1e-4), rtol=2e-3, atol=2e-2
     )
 
 

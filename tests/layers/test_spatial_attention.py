@@ -111,7 +111,7 @@ def test_bad_arguments(kwargs, message):
         SpatialAttention(**kwargs)
 
 
-@pytest.mark.parametrize("shape", [(None, 7, 7), (None, 3, 7, 7, 1)])
+@pytest.mark.parametrize("shape", [(None, 7), (None, 2, 3, 7, 7, 1)])
 def test_bad_input_ranks(shape):
-    with pytest.raises(ValueError, match=r"4-D input"):
+    with pytest.raises(ValueError, match=r"3-D, 4-D or 5-D input"):
         SpatialAttention().build(shape)

@@ -109,12 +109,18 @@ def test_numpy_integer_arguments_are_accepted_and_serialisable():
     assert type(layer.get_config()["reduction"]) is int
 
 
-GOOD_SHAPES = [(None, 7, 7, 64), (None, None, None, 64), (2, 1, 1, 3)]
+GOOD_SHAPES = [
+    (None, 7, 7, 64),
+    (None, None, None, 64),
+    (2, 1, 1, 3),
+    (None, 7, 64),
+    (None, 2, 7, 7, 64),
+]
 BAD_SHAPES = [
-    ((None, 64), r"4-D input .* input_shape=\(None, 64\)"),
-    ((None, 7, 7), r"4-D input"),
-    ((None, 2, 7, 7, 64), r"4-D input"),
+    ((None, 64), r"3-D, 4-D or 5-D input .* input_shape=\(None, 64\)"),
+    ((None, 1, 2, 7, 7, 64), r"3-D, 4-D or 5-D input"),
     ((None, 7, 7, None), r"known channel dimension \(axis 3"),
+    ((None, 7, None), r"known channel dimension \(axis 2 of \(batch, length"),
 ]
 
 
@@ -139,6 +145,9 @@ def test_channels_first_unknown_channels_names_axis_1():
 
 def test_rank_is_checked_when_called():
     layer = SqueezeExcite(reduction=2)
+    with pytest.raises(ValueError, match=r"3-D, 4-D or 5-D input"):
+        layer(keras.Input((16,)))
+    layer(keras.Input((8, 8, 16)))
     with pytest.raises(ValueError, match=r"expected ndim=4, found ndim=3"):
         layer(keras.Input((8, 16)))
 
