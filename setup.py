@@ -38,6 +38,9 @@ setup(
         # tensorflow-datasets as a CIFAR source; 4.9.10 on Python 3.11 fails
         # to import without importlib_resources.
         "data": ["tensorflow-datasets", "importlib_resources"],
+        # UCR/UEA time-series datasets shipped inside its wheel (found on
+        # disk, never imported: keras_chattn.data.ucr reads the .ts files).
+        "timeseries": ["aeon"],
         # curves.png of the training example.
         "examples": ["matplotlib"],
         # keras_chattn.plotting's figures.
@@ -65,6 +68,8 @@ setup(
             "tf2onnx",
             "onnxruntime",
             "ai-edge-litert",
+            # tests/data/test_ucr.py and the time-series example's test
+            "aeon",
         ],
     },
     classifiers=[

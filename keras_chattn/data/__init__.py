@@ -8,7 +8,8 @@ Modules: `cifar_files` (the official files, read safely; dataset layouts),
 `locate` (finding or downloading the data), `tfds_source`
 (tensorflow-datasets copies), `augmentation` (the CIFAR recipe for tf.data
 and for Keras layers), `arrays` (NumPy arrays), `batches` (TensorFlow-free
-batches), `pipeline` (tf.data).
+batches), `pipeline` (tf.data). `ucr`: UCR/UEA time-series datasets from
+`.ts` files (those shipped in the aeon or sktime wheels, offline).
 """
 
 from keras_chattn.data.arrays import load_cifar_arrays
@@ -20,6 +21,9 @@ from keras_chattn.data.cifar_files import CifarFileError
 from keras_chattn.data.locate import ENV_VAR
 from keras_chattn.data.locate import DataNotFoundError
 from keras_chattn.data.pipeline import cifar_dataset
+from keras_chattn.data.ucr import UCRFileError
+from keras_chattn.data.ucr import available_datasets
+from keras_chattn.data.ucr import load_ucr
 from keras_chattn.utils.environment import tensorflow_available
 
 __all__ = [
@@ -28,9 +32,12 @@ __all__ = [
     "DataNotFoundError",
     "ENV_VAR",
     "LAYOUTS",
+    "UCRFileError",
     "augmentation_layers",
+    "available_datasets",
     "cifar_dataset",
     "load_cifar_arrays",
+    "load_ucr",
     "normalize",
     "tensorflow_available",
 ]

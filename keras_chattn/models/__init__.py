@@ -12,6 +12,7 @@ Modules, one job each:
 - `heads`: pooling, the bridge head and the classifier;
 - `weights`: the builders' `weights=` argument;
 - one module per family: `resnet`, `cifar_resnet`, `vgg`, `small_cnn`;
+  `resnet1d` (sequences) and `resnet3d` (volumes);
 - `graph` and `surgery`: `add_attention`, blocks inserted into any
   functional model (keras.applications included);
 - `registry`: builders by name; `summary`: what each block costs.
@@ -39,6 +40,8 @@ from keras_chattn.models.resnet import ResNet50
 from keras_chattn.models.resnet import ResNet101
 from keras_chattn.models.resnet import ResNet152
 from keras_chattn.models.resnet import resnet
+from keras_chattn.models.resnet1d import resnet1d
+from keras_chattn.models.resnet3d import resnet3d
 from keras_chattn.models.shortcut import ChannelPadShortcut
 from keras_chattn.models.small_cnn import small_cnn
 from keras_chattn.models.summary import summary_table
@@ -78,6 +81,8 @@ __all__ = [
     "get_model_builder",
     "load_weights_file",
     "resnet",
+    "resnet1d",
+    "resnet3d",
     "small_cnn",
     "summary_table",
     "vgg",

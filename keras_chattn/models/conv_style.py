@@ -16,6 +16,12 @@ from keras_chattn.layers.base import clone_initializer
 from keras_chattn.models.inputs import bn_axis
 from keras_chattn.utils import validation
 
+CONVOLUTIONS = {
+    1: keras.layers.Conv1D,
+    2: keras.layers.Conv2D,
+    3: keras.layers.Conv3D,
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class ConvStyle:
@@ -30,6 +36,8 @@ class ConvStyle:
         batchnorm_momentum: Keras momentum of every BatchNorm (PyTorch's
             momentum m is Keras' 1 - m).
         batchnorm_epsilon: epsilon of every BatchNorm.
+        spatial_dims: 2 (Conv2D, images), 1 (Conv1D, sequences) or 3
+            (Conv3D, volumes).
 
     Example:
 
@@ -45,6 +53,7 @@ class ConvStyle:
     kernel_initializer: Any = "glorot_uniform"
     batchnorm_momentum: float = 0.99
     batchnorm_epsilon: float = 1.001e-5
+    spatial_dims: int = 2
 
     @classmethod
     def checked(
@@ -69,10 +78,12 @@ class ConvStyle:
         )
 
     def conv(self, x, filters, kernel_size, stride, name, padding=None):
-        """Conv2D `name` ("same" padding unless 1x1 or `padding` given)."""
+        """Conv2D `name` (Conv1D or Conv3D for other `spatial_dims`;
+        "same" padding unless 1x1 or `padding` given)."""
         if padding is None:
             padding = "same" if kernel_size > 1 else "valid"
-        return keras.layers.Conv2D(
+        convolution = CONVOLUTIONS[self.spatial_dims]
+        return convolution(
             filters,
             kernel_size,
             strides=stride,

@@ -122,7 +122,7 @@ def apply_top(
     elif not include_top:
         return feature_pooling(x, pooling)
     elif hidden_units is None:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = global_pooling("avg", x)
     else:
         x = keras.layers.Flatten(name="flatten")(x)
     for index, units in enumerate(hidden_units or (), start=1):
@@ -135,9 +135,24 @@ def feature_pooling(x, pooling):
     if pooling is None:
         return x
     validation.choice("pooling", pooling, POOLINGS)
-    if pooling == "avg":
-        return keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    return keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return global_pooling(pooling, x)
+
+
+GLOBAL_POOLINGS = {
+    ("avg", 3): keras.layers.GlobalAveragePooling1D,
+    ("avg", 4): keras.layers.GlobalAveragePooling2D,
+    ("avg", 5): keras.layers.GlobalAveragePooling3D,
+    ("max", 3): keras.layers.GlobalMaxPooling1D,
+    ("max", 4): keras.layers.GlobalMaxPooling2D,
+    ("max", 5): keras.layers.GlobalMaxPooling3D,
+}
+
+
+def global_pooling(kind, x):
+    """Global `"avg"` or `"max"` pooling of a sequence, image or volume
+    (`avg_pool` / `max_pool`)."""
+    layer = GLOBAL_POOLINGS[(kind, len(x.shape))]
+    return layer(name=f"{kind}_pool")(x)
 
 
 def classifier(x, classes, classifier_activation):

@@ -1,4 +1,5 @@
-"""The image input of a model builder, with its size checked."""
+"""The input of a model builder (an image, a sequence or a volume), with
+its size checked."""
 
 import keras
 
@@ -10,15 +11,32 @@ def bn_axis():
     return layout.channel_axis(layout.image_data_format())
 
 
-def model_input(input_tensor, input_shape, default_size, min_size, model_name):
+TAKES = {
+    1: "sequences: input_shape must have 2 entries (length, channels)",
+    2: "images: input_shape must have 3 entries (height, width, channels)",
+    3: "volumes: input_shape must have 4 entries (depth, height, width, "
+    "channels)",
+}
+
+
+def model_input(
+    input_tensor,
+    input_shape,
+    default_size,
+    min_size,
+    model_name,
+    spatial_dims=2,
+):
     """The model's input tensor, with its spatial size checked.
 
     Args:
         input_tensor: optional Keras tensor to build on.
         input_shape: optional shape without batch, in the global data format.
-        default_size: (height, width, channels) used when neither is given.
-        min_size: smallest height/width the network can downsample.
+        default_size: channels_last shape without batch ((height, width,
+            channels) for images) used when neither is given.
+        min_size: smallest spatial size the network can downsample.
         model_name: for error messages.
+        spatial_dims: 2 for images, 1 for sequences, 3 for volumes.
     """
     data_format = layout.image_data_format()
     if input_tensor is not None:
@@ -29,10 +47,10 @@ def model_input(input_tensor, input_shape, default_size, min_size, model_name):
         if input_shape is None:
             input_shape = _default_shape(default_size, data_format)
         shape = tuple(input_shape)
-    if len(shape) != 3:
+    if len(shape) != spatial_dims + 1:
         raise ValueError(
-            f"{model_name} takes images: input_shape must have 3 entries "
-            "(height, width, channels) without the batch dimension. "
+            f"{model_name} takes {TAKES[spatial_dims]} without the batch "
+            f"dimension (channels first for data_format='channels_first'). "
             f"Received: input_shape={shape}"
         )
     channels = shape[layout.channel_axis(data_format)]
@@ -42,21 +60,21 @@ def model_input(input_tensor, input_shape, default_size, min_size, model_name):
         ):
             raise ValueError(
                 f"{model_name}: every entry of input_shape must be a positive "
-                f"int (or None for height and width). Received: "
+                f"int (or None for a spatial size). Received: "
                 f"input_shape={shape}"
             )
     if channels is None:
         raise ValueError(
             f"{model_name} needs the number of image channels: input_shape's "
-            f"channels entry must be known (None is allowed only for height "
-            f"and width). Received: input_shape={shape}"
+            f"channels entry must be known (None is allowed only for the "
+            f"spatial sizes). Received: input_shape={shape}"
         )
     spatial = layout.spatial_extent((None, *shape), data_format)
     for size in spatial:
         if size is not None and size < min_size:
             raise ValueError(
-                f"{model_name} downsamples its input by {min_size}, so height "
-                f"and width must be at least {min_size} (or None). "
+                f"{model_name} downsamples its input by {min_size}, so every "
+                f"spatial size must be at least {min_size} (or None). "
                 f"Received: input_shape={shape}"
             )
     if input_tensor is not None:
@@ -65,7 +83,6 @@ def model_input(input_tensor, input_shape, default_size, min_size, model_name):
 
 
 def _default_shape(default_size, data_format):
-    height, width, channels = default_size
     if data_format == "channels_last":
-        return (height, width, channels)
-    return (channels, height, width)
+        return tuple(default_size)
+    return (default_size[-1], *default_size[:-1])

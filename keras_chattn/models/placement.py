@@ -247,3 +247,17 @@ def end_network(x, spec):
     if goes(spec, "head"):
         return spec.apply(x, "head_attention")
     return x
+
+
+def refuse_replace_conv(specs, attention, model_name, form):
+    """Raises if a `"replace_conv"` block (selective kernel, 2-D only) is
+    asked for in a network of another rank (`form`: "1-D", "3-D")."""
+    for spec in specs:
+        if goes(spec, "replace_conv"):
+            declared = declared_by(spec.factory)
+            raise ValueError(
+                f"{model_name}: {getattr(declared, '__name__', declared)} "
+                f"replaces a 2-D convolution and has no {form} form; pick a "
+                f"block that takes {form} maps (see docs/layers.md). "
+                f"Received: attention={attention!r}"
+            )

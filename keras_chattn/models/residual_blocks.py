@@ -47,7 +47,7 @@ def _begin(x, filters, stride, shortcut, conv_style, name):
     return conv_style, pad(x)
 
 
-def _finish(x, residual, features, spec, name, conv_outputs):
+def finish_residual(x, residual, features, spec, name, conv_outputs):
     """Attention on the branch, the addition and the output ReLU."""
     features = [*features, x]
     if conv_outputs is not None:
@@ -116,7 +116,9 @@ def apply_bottleneck_block(
         x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
         second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = conv_style.conv_bn(second, 4 * filters, 1, 1, f"{name}_3")
-    return _finish(x, residual, [first, second], spec, name, conv_outputs)
+    return finish_residual(
+        x, residual, [first, second], spec, name, conv_outputs
+    )
 
 
 def apply_basic_block(
@@ -174,7 +176,7 @@ def apply_basic_block(
         x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
         first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
-    return _finish(x, residual, [first], spec, name, conv_outputs)
+    return finish_residual(x, residual, [first], spec, name, conv_outputs)
 
 
 def _conv3x3_bn(x, filters, stride, conv_style, spec, name, index):

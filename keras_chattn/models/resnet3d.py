@@ -1,0 +1,165 @@
+"""3-D ResNets for volumes and clips, with attention blocks.
+
+Reference: Hara, Kataoka and Satoh, "Can Spatiotemporal 3D CNNs Retrace
+the History of 2D CNNs and ImageNet?", CVPR 2018 (3D-ResNet-18/34: the
+2-D ResNet with every convolution 3-D). A 7x7x7 stem convolution (64
+filters, strides (1, 2, 2): the depth or time axis is not halved),
+BatchNorm, ReLU and a 3x3x3 max-pool of stride 2; four stages of basic
+blocks (two 3x3x3 convolutions) of 64, 128, 256 and 512 filters, the
+stages after the first starting with a stride-2 block whose shortcut is a
+1x1x1 convolution + BatchNorm; global average pooling and a classifier.
+"""
+
+import dataclasses
+
+import keras
+
+from keras_chattn.models import heads
+from keras_chattn.models import inputs as model_inputs
+from keras_chattn.models import placement
+from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.residual_blocks import apply_basic_block
+from keras_chattn.utils import validation
+
+STAGE_BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
+
+
+def resnet3d(
+    depth=18,
+    input_shape=None,
+    classes=400,
+    attention=None,
+    attention_kwargs=None,
+    widths=(64, 128, 256, 512),
+    stem_strides=(1, 2, 2),
+    include_top=True,
+    pooling=None,
+    classifier_activation="softmax",
+    input_tensor=None,
+    batchnorm_momentum=0.9,
+    batchnorm_epsilon=1e-5,
+    kernel_initializer="he_normal",
+    conv_bias=False,
+    name=None,
+):
+    """Builds a 3-D ResNet-10/18/34 with attention blocks.
+
+    Placement as in the 2-D ResNets: `"branch"` blocks (SE, CBAM-3D, ECA,
+    GC, ...) on every residual branch after the second BatchNorm
+    (`conv{stage}_block{i}_attention`); SimAM after the second
+    convolution; C3 at every stage input; BAM between stages; DANet after
+    the last stage. The selective kernel block (2-D only) is refused.
+    Convolutions without bias, He-normal kernels and PyTorch's BatchNorm
+    (momentum 0.1, i.e. Keras 0.9; epsilon 1e-5) by default, as the
+    reference code.
+
+    Args:
+        depth: 10, 18 or 34.
+        input_shape: `(depth, height, width, channels)` (channels first
+            for `data_format="channels_first"`); spatial sizes may be None.
+            Defaults to `(16, 112, 112, 3)` (a clip of 16 frames).
+        classes: number of classes of `predictions`.
+        attention: anything `keras_chattn.get_attention` takes, or a list
+            with one entry per stage.
+        attention_kwargs: keyword arguments of every attention block.
+        widths: the four stages' filters. Defaults to `(64, 128, 256, 512)`
+            (smaller widths for small volumes and tests).
+        stem_strides: strides of the stem convolution. Defaults to
+            `(1, 2, 2)`.
+        include_top, pooling, classifier_activation, input_tensor: as in
+            the 2-D builders.
+        batchnorm_momentum, batchnorm_epsilon, kernel_initializer,
+            conv_bias: every convolution's and BatchNorm's settings.
+        name: model name; defaults to e.g. `"resnet3d18"`.
+
+    Returns:
+        A functional `keras.Model`.
+
+    Example:
+
+    >>> import keras_chattn
+    >>> model = keras_chattn.models.resnet3d(
+    ...     18, input_shape=(8, 32, 32, 1), classes=3, attention="cbam",
+    ...     widths=(8, 16, 16, 32),
+    ... )
+    >>> model.output_shape
+    (None, 3)
+    >>> sum("attention" in layer.name for layer in model.layers)
+    8
+    """
+    if depth not in STAGE_BLOCKS:
+        raise ValueError(
+            f"depth must be one of {sorted(STAGE_BLOCKS)}. "
+            f"Received: depth={depth!r}"
+        )
+    if not isinstance(widths, (list, tuple)) or len(widths) != 4:
+        raise ValueError(
+            "widths must be four positive ints (one per stage). "
+            f"Received: widths={widths!r}"
+        )
+    widths = tuple(validation.positive_int("widths", w) for w in widths)
+    if not isinstance(stem_strides, (list, tuple)) or len(stem_strides) != 3:
+        raise ValueError(
+            "stem_strides must be three positive ints (depth, height, "
+            f"width). Received: stem_strides={stem_strides!r}"
+        )
+    stem_strides = tuple(
+        validation.positive_int("stem_strides", s) for s in stem_strides
+    )
+    name = name or f"resnet3d{depth}"
+    conv_style = ConvStyle.checked(
+        conv_bias=conv_bias,
+        kernel_initializer=kernel_initializer,
+        batchnorm_momentum=batchnorm_momentum,
+        batchnorm_epsilon=batchnorm_epsilon,
+    )
+    conv_style = dataclasses.replace(conv_style, spatial_dims=3)
+    top = heads.Top.checked(
+        include_top, pooling, classes, classifier_activation, "gap"
+    )
+    inputs = model_inputs.model_input(
+        input_tensor, input_shape, (16, 112, 112, 3), 1, name, spatial_dims=3
+    )
+    specs = placement.resolve_attention(
+        attention, attention_kwargs, 4, scale="imagenet"
+    )
+    placement.refuse_replace_conv(specs, attention, name, "3-D")
+    x = conv_style.conv(inputs, widths[0], 7, stem_strides, "conv1_conv")
+    x = conv_style.batchnorm(x, "conv1_bn")
+    x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    # TensorFlow has no float16 MaxPool3D kernel on CPUs: under
+    # mixed_float16 the pool runs in float32 (the next convolution casts
+    # back).
+    half = keras.config.dtype_policy().compute_dtype == "float16"
+    x = keras.layers.MaxPooling3D(
+        3,
+        strides=2,
+        padding="same",
+        dtype="float32" if half else None,
+        name="pool1",
+    )(x)
+    stage_outputs = []
+    conv_outputs = []
+    for stage, (filters, blocks, spec) in enumerate(
+        zip(widths, STAGE_BLOCKS[depth], specs, strict=True), start=2
+    ):
+        prefix = f"conv{stage}"
+        if placement.goes(spec, "stage_input"):
+            x = spec.apply(x, f"{prefix}_attention")
+        for index in range(1, blocks + 1):
+            downsample = index == 1 and stage > 2
+            x = apply_basic_block(
+                x,
+                filters,
+                stride=2 if downsample else 1,
+                shortcut="conv" if downsample else "identity",
+                conv_style=conv_style,
+                attention=spec,
+                name=f"{prefix}_block{index}",
+                conv_outputs=conv_outputs,
+            )
+        x = placement.end_stage(x, spec, prefix, last=stage == 5)
+        stage_outputs.append(x)
+    x = placement.end_network(x, specs[-1])
+    outputs = top.apply(x, stage_outputs, conv_outputs)
+    return heads.make_model(input_tensor, inputs, outputs, name)
