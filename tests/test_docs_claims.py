@@ -47,3 +47,11 @@ def test_float16_mean_that_the_docs_rely_on():
     ones = keras.ops.ones((1, 256, 256, 4), dtype="float16")
     mean = keras.ops.convert_to_numpy(keras.ops.mean(ones, axis=(1, 2)))
     np.testing.assert_array_equal(mean, np.ones((1, 4), "float16"))
+
+
+def test_resnet1d_size_in_docs():
+    models_doc = (ROOT / "docs" / "models.md").read_text()
+    claim = re.search(r"\(([\d,]+) parameters for GunPoint", models_doc)
+    assert claim, "docs/models.md no longer states resnet1d's size"
+    model = keras_chattn.models.resnet1d((150, 1), 2)
+    assert model.count_params() == int(claim.group(1).replace(",", ""))
