@@ -26,15 +26,15 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     Returns:
         The `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import os, tempfile
-    >>> import keras_chattn
-    >>> path = os.path.join(tempfile.mkdtemp(), "se.keras")
-    >>> keras_chattn.models.cifar_resnet(20, attention="se").save(path)
-    >>> model = keras_chattn.saving.load_model(path)
-    >>> type(model.get_layer("conv2_block1_attention")).__name__
-    'SqueezeExcite'
+        >>> import os, tempfile
+        >>> import keras_chattn
+        >>> path = os.path.join(tempfile.mkdtemp(), "se.keras")
+        >>> keras_chattn.models.cifar_resnet(20, attention="se").save(path)
+        >>> model = keras_chattn.saving.load_model(path)
+        >>> type(model.get_layer("conv2_block1_attention")).__name__
+        'SqueezeExcite'
     """
     import keras_chattn  # noqa: F401  (registers every layer)
 

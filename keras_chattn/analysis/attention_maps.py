@@ -46,16 +46,16 @@ def attention_maps(model, images, layers=None, batch_size=32):
     each chosen block computing its maps beside its output (nothing is
     traced, so nothing is retraced from call to call); on every backend.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.cifar_resnet(8, attention="cbam")
-    >>> maps = keras_chattn.analysis.attention_maps(
-    ...     model, np.random.rand(4, 32, 32, 3).astype("float32")
-    ... )
-    >>> maps["conv3_block1_attention"]["spatial"].shape
-    (4, 16, 16)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.cifar_resnet(8, attention="cbam")
+        >>> maps = keras_chattn.analysis.attention_maps(
+        ...     model, np.random.rand(4, 32, 32, 3).astype("float32")
+        ... )
+        >>> maps["conv3_block1_attention"]["spatial"].shape
+        (4, 16, 16)
     """
     chosen = _chosen(model, layers)
     images = np.asarray(images)
@@ -134,7 +134,8 @@ def class_excitation(model, images, labels, layers=None, batch_size=32):
 
     Args:
         model: as for `attention_maps`.
-        images, labels: the images and their integer classes.
+        images: the images.
+        labels: their integer classes, `(N,)`.
         layers: block names; None for every block that has a `"channel"`
             map (SE, CBAM, ECA, BA, BAM and blocks wrapped in
             `IdentityStart`).

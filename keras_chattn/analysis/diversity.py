@@ -81,17 +81,17 @@ def channel_diversity(
         A float, or an array of one value per image; with `return_dead`, a
         pair `(diversity, dead_channels)`.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.analysis import channel_diversity
-    >>> same = np.repeat(np.random.rand(2, 8, 8, 1), 4, axis=-1)
-    >>> round(channel_diversity(same), 4)
-    1.0
-    >>> dead = np.concatenate([same, np.zeros((2, 8, 8, 4))], axis=-1)
-    >>> d, n_dead = channel_diversity(dead, return_dead=True)
-    >>> round(d, 4), n_dead
-    (1.0, 4.0)
+        >>> import numpy as np
+        >>> from keras_chattn.analysis import channel_diversity
+        >>> same = np.repeat(np.random.rand(2, 8, 8, 1), 4, axis=-1)
+        >>> round(channel_diversity(same), 4)
+        1.0
+        >>> dead = np.concatenate([same, np.zeros((2, 8, 8, 4))], axis=-1)
+        >>> d, n_dead = channel_diversity(dead, return_dead=True)
+        >>> round(d, 4), n_dead
+        (1.0, 4.0)
     """
     data_format = validation.data_format(data_format)
     validation.choice("centering", centering, CENTERINGS)

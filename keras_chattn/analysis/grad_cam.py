@@ -33,16 +33,16 @@ def grad_cam(model, images, class_index=None, layer="auto", batch_size=32):
         class (pass a model with `classifier_activation=None` to explain
         logits, as the paper does).
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.cifar_resnet(8, attention="se",
-    ...                                          classifier_activation=None)
-    >>> maps, classes = keras_chattn.analysis.grad_cam(
-    ...     model, np.random.rand(2, 32, 32, 3).astype("float32"))
-    >>> maps.shape, bool(maps.min() >= 0 and maps.max() <= 1)
-    ((2, 32, 32), True)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.cifar_resnet(8, attention="se",
+        ...                                          classifier_activation=None)
+        >>> maps, classes = keras_chattn.analysis.grad_cam(
+        ...     model, np.random.rand(2, 32, 32, 3).astype("float32"))
+        >>> maps.shape, bool(maps.min() >= 0 and maps.max() <= 1)
+        ((2, 32, 32), True)
     """
     images = np.asarray(images, "float32")
     if images.ndim != 4:

@@ -13,13 +13,13 @@ def normalize(images, name="cifar10"):
 
     Uses the dataset's training-set channel means and standard deviations.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.data import normalize
-    >>> images = np.full((1, 32, 32, 3), 255, "uint8")
-    >>> normalize(images)[0, 0, 0].round(3)
-    array([2.059, 2.126, 2.116], dtype=float32)
+        >>> import numpy as np
+        >>> from keras_chattn.data import normalize
+        >>> images = np.full((1, 32, 32, 3), 255, "uint8")
+        >>> normalize(images)[0, 0, 0].round(3)
+        array([2.059, 2.126, 2.116], dtype=float32)
     """
     layout = cifar_files.layout(name)
     mean = np.asarray(layout.mean, "float32")
@@ -70,14 +70,15 @@ def load_cifar_arrays(
         DataNotFoundError: no data found and none could be downloaded.
         CifarFileError: a file is missing, truncated, corrupt or unsafe.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.data import load_cifar_arrays
-    >>> x, y = load_cifar_arrays(
-    ...     "cifar10", "test", data_dir="../shared/data/cifar-10-batches-py",
-    ...     limit=8)  # doctest: +SKIP
-    >>> x.shape, x.dtype, y.dtype  # doctest: +SKIP
-    ((8, 32, 32, 3), dtype('uint8'), dtype('int32'))
+        >>> from keras_chattn.data import load_cifar_arrays
+        >>> x, y = load_cifar_arrays(
+        ...     "cifar10", "test",
+        ...     data_dir="../shared/data/cifar-10-batches-py",
+        ...     limit=8)  # doctest: +SKIP
+        >>> x.shape, x.dtype, y.dtype  # doctest: +SKIP
+        ((8, 32, 32, 3), dtype('uint8'), dtype('int32'))
     """
     layout = cifar_files.layout(name)
     cifar_files.check_split(split)

@@ -40,14 +40,14 @@ def numpy_augment(images, rng):
     Each image gets its own offsets in [0, 2 * PAD] and its own flip, drawn
     from `rng` (a `numpy.random.Generator`).
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.data.augmentation import numpy_augment
-    >>> images = np.ones((2, 32, 32, 3), "uint8")
-    >>> out = numpy_augment(images, np.random.default_rng(0))
-    >>> out.shape, out.dtype, int(out.max())
-    ((2, 32, 32, 3), dtype('uint8'), 1)
+        >>> import numpy as np
+        >>> from keras_chattn.data.augmentation import numpy_augment
+        >>> images = np.ones((2, 32, 32, 3), "uint8")
+        >>> out = numpy_augment(images, np.random.default_rng(0))
+        >>> out.shape, out.dtype, int(out.max())
+        ((2, 32, 32, 3), dtype('uint8'), 1)
     """
     count, height, width = images.shape[:3]
     offsets = rng.integers(0, 2 * PAD + 1, size=(count, 2))
@@ -71,14 +71,14 @@ def augmentation_layers(seed=None):
     Apply it to unnormalised pixel values (0 to 255) so that the fill is
     black, as in the tf.data pipeline.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.data import augmentation_layers
-    >>> augment = augmentation_layers(seed=0)
-    >>> images = np.ones((2, 32, 32, 3), "float32")
-    >>> tuple(augment(images, training=True).shape)
-    (2, 32, 32, 3)
+        >>> import numpy as np
+        >>> from keras_chattn.data import augmentation_layers
+        >>> augment = augmentation_layers(seed=0)
+        >>> images = np.ones((2, 32, 32, 3), "float32")
+        >>> tuple(augment(images, training=True).shape)
+        (2, 32, 32, 3)
     """
     return keras.Sequential(
         [

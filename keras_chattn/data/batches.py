@@ -41,14 +41,14 @@ class CifarBatches(keras.utils.PyDataset):
             `keras.config.image_data_format()`.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.data import CifarBatches
-    >>> images = np.zeros((10, 32, 32, 3), "uint8")
-    >>> batches = CifarBatches(images, np.arange(10), batch_size=4, seed=0)
-    >>> len(batches), batches[2][0].shape
-    (3, (2, 32, 32, 3))
+        >>> import numpy as np
+        >>> from keras_chattn.data import CifarBatches
+        >>> images = np.zeros((10, 32, 32, 3), "uint8")
+        >>> batches = CifarBatches(images, np.arange(10), batch_size=4, seed=0)
+        >>> len(batches), batches[2][0].shape
+        (3, (2, 32, 32, 3))
     """
 
     def __init__(

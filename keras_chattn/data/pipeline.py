@@ -93,15 +93,15 @@ def cifar_dataset(
         DataNotFoundError: no data found and none could be downloaded.
         CifarFileError: a file is missing, truncated, corrupt or unsafe.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.data import cifar_dataset
-    >>> train = cifar_dataset(
-    ...     data_dir="../shared/data/cifar-10-batches-py", batch_size=32,
-    ...     limit=64, seed=0)  # doctest: +SKIP
-    >>> images, labels = next(iter(train))  # doctest: +SKIP
-    >>> images.shape, labels.shape  # doctest: +SKIP
-    (TensorShape([32, 32, 32, 3]), TensorShape([32]))
+        >>> from keras_chattn.data import cifar_dataset
+        >>> train = cifar_dataset(
+        ...     data_dir="../shared/data/cifar-10-batches-py", batch_size=32,
+        ...     limit=64, seed=0)  # doctest: +SKIP
+        >>> images, labels = next(iter(train))  # doctest: +SKIP
+        >>> images.shape, labels.shape  # doctest: +SKIP
+        (TensorShape([32, 32, 32, 3]), TensorShape([32]))
     """
     layout = cifar_files.layout(name)
     cifar_files.check_split(split)

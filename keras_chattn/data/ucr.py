@@ -123,20 +123,20 @@ def read_ts(path):
     """(x `(cases, length, dimensions)` float32, labels as strings,
     declared class labels) of one `.ts` file.
 
-    Example:
+    Examples:
 
-    >>> import pathlib, tempfile
-    >>> from keras_chattn.data.ucr import read_ts
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "Toy_TRAIN.ts"
-    >>> _ = path.write_text(
-    ...     "@problemName Toy\\n@classLabel true a b\\n@data\\n"
-    ...     "1,2,3:4,5,6:a\\n7,8,9:0,?,1:b\\n"
-    ... )
-    >>> x, labels, classes = read_ts(path)
-    >>> x.shape, labels, classes
-    ((2, 3, 2), ['a', 'b'], ('a', 'b'))
-    >>> float(x[1, 1, 1])
-    nan
+        >>> import pathlib, tempfile
+        >>> from keras_chattn.data.ucr import read_ts
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "Toy_TRAIN.ts"
+        >>> _ = path.write_text(
+        ...     "@problemName Toy\\n@classLabel true a b\\n@data\\n"
+        ...     "1,2,3:4,5,6:a\\n7,8,9:0,?,1:b\\n"
+        ... )
+        >>> x, labels, classes = read_ts(path)
+        >>> x.shape, labels, classes
+        ((2, 3, 2), ['a', 'b'], ('a', 'b'))
+        >>> float(x[1, 1, 1])
+        nan
     """
     path = pathlib.Path(path)
     declared = None
@@ -227,12 +227,12 @@ def load_ucr(name, data_dir=None, normalize=True, fill_missing=0.0):
         A `UCRDataset`; labels are indices into `class_names` (the
         `@classLabel` order of the file, else sorted).
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.data.ucr import load_ucr
-    >>> data = load_ucr("GunPoint")  # from the aeon wheel
-    >>> data.train.x.shape, data.test.x.shape, data.class_names
-    ((50, 150, 1), (150, 150, 1), ('1', '2'))
+        >>> from keras_chattn.data.ucr import load_ucr
+        >>> data = load_ucr("GunPoint")  # from the aeon wheel
+        >>> data.train.x.shape, data.test.x.shape, data.class_names
+        ((50, 150, 1), (150, 150, 1), ('1', '2'))
     """
     if not isinstance(name, str) or not name:
         raise ValueError(

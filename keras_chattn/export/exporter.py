@@ -116,17 +116,18 @@ def export_model(
         ExportMismatchError: the file's outputs differ beyond `tolerance`
             (or agree below `min_agreement`); its `report` holds the figures.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.models import cifar_resnet
-    >>> from keras_chattn.export import export_model
-    >>> model = cifar_resnet(20, attention="cbam", classifier_activation=None)
-    >>> images = np.random.default_rng(0).normal(size=(8, 32, 32, 3))
-    >>> report = export_model(model, "cbam.onnx", "onnx",
-    ...                       check_data=images)  # doctest: +SKIP
-    >>> report.max_abs_diff < 1e-4  # doctest: +SKIP
-    True
+        >>> import numpy as np
+        >>> from keras_chattn.models import cifar_resnet
+        >>> from keras_chattn.export import export_model
+        >>> model = cifar_resnet(
+        ...     20, attention="cbam", classifier_activation=None)
+        >>> images = np.random.default_rng(0).normal(size=(8, 32, 32, 3))
+        >>> report = export_model(model, "cbam.onnx", "onnx",
+        ...                       check_data=images)  # doctest: +SKIP
+        >>> report.max_abs_diff < 1e-4  # doctest: +SKIP
+        True
     """
     check_format(format)
     if quantize not in QUANTIZATIONS:

@@ -140,11 +140,11 @@ RUNTIMES = {
 def load_runtime(format, path):
     """The runtime of `format` on the file or folder at `path`.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.export import load_runtime
-    >>> run = load_runtime("onnx", "model.onnx")  # doctest: +SKIP
-    >>> run(images).shape  # doctest: +SKIP
-    (16, 10)
+        >>> from keras_chattn.export import load_runtime
+        >>> run = load_runtime("onnx", "model.onnx")  # doctest: +SKIP
+        >>> run(images).shape  # doctest: +SKIP
+        (16, 10)
     """
     return RUNTIMES[check_format(format)](path)

@@ -67,16 +67,16 @@ class BAM(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.BAM()
-    >>> y = layer(np.ones((2, 8, 8, 64), "float32"))
-    >>> tuple(y.shape)  # C/r = 4
-    (2, 8, 8, 64)
-    >>> layer.count_params()  # 588 channel + 585 spatial + 32 BN statistics
-    1205
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.BAM()
+        >>> y = layer(np.ones((2, 8, 8, 64), "float32"))
+        >>> tuple(y.shape)  # C/r = 4
+        (2, 8, 8, 64)
+        >>> layer.count_params()  # 588 channel + 585 spatial + 32 BN statistics
+        1205
 
     Reference:
         Park et al., "BAM: Bottleneck Attention Module", BMVC 2018.

@@ -105,17 +105,17 @@ class BridgeAttention(AttentionLayer):
     Output shape:
         The shape of the last input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> f1 = np.random.rand(2, 8, 8, 64).astype("float32")
-    >>> f3 = np.random.rand(2, 8, 8, 256).astype("float32")
-    >>> layer = keras_chattn.layers.BridgeAttention(reduction=16)
-    >>> tuple(layer([f1, f1, f3]).shape)
-    (2, 8, 8, 256)
-    >>> len(layer.trainable_weights), len(layer.non_trainable_weights)
-    (10, 6)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> f1 = np.random.rand(2, 8, 8, 64).astype("float32")
+        >>> f3 = np.random.rand(2, 8, 8, 256).astype("float32")
+        >>> layer = keras_chattn.layers.BridgeAttention(reduction=16)
+        >>> tuple(layer([f1, f1, f3]).shape)
+        (2, 8, 8, 256)
+        >>> len(layer.trainable_weights), len(layer.non_trainable_weights)
+        (10, 6)
 
     Reference:
         Zhao et al., "BA-Net: Bridge Attention for Deep Convolutional Neural

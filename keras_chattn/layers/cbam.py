@@ -67,22 +67,22 @@ class CBAM(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> import keras_chattn
-    >>> model = keras.Sequential(
-    ...     [
-    ...         keras.Input((32, 32, 3)),
-    ...         keras.layers.Conv2D(256, 3, padding="same"),
-    ...         keras_chattn.layers.CBAM(reduction=16),
-    ...     ]
-    ... )
-    >>> cbam = model.layers[-1]
-    >>> cbam.channel_attention.count_params()
-    8464
-    >>> len(cbam.trainable_weights), cbam.count_params()
-    (7, 8566)
+        >>> import keras
+        >>> import keras_chattn
+        >>> model = keras.Sequential(
+        ...     [
+        ...         keras.Input((32, 32, 3)),
+        ...         keras.layers.Conv2D(256, 3, padding="same"),
+        ...         keras_chattn.layers.CBAM(reduction=16),
+        ...     ]
+        ... )
+        >>> cbam = model.layers[-1]
+        >>> cbam.channel_attention.count_params()
+        8464
+        >>> len(cbam.trainable_weights), cbam.count_params()
+        (7, 8566)
 
     Reference:
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.

@@ -82,21 +82,43 @@ class ChannelAttention(ChannelExcitation):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.ChannelAttention(reduction=16)
-    >>> y = layer(np.random.rand(2, 7, 7, 256).astype("float32"))
-    >>> tuple(y.shape), layer.count_params()
-    ((2, 7, 7, 256), 8464)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.ChannelAttention(reduction=16)
+        >>> y = layer(np.random.rand(2, 7, 7, 256).astype("float32"))
+        >>> tuple(y.shape), layer.count_params()
+        ((2, 7, 7, 256), 8464)
 
     Reference:
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
     """
 
-    def __init__(self, reduction=16, pool_types=("avg", "max"), **kwargs):
-        super().__init__(reduction=reduction, **kwargs)
+    def __init__(
+        self,
+        reduction=16,
+        pool_types=("avg", "max"),
+        use_bias=True,
+        min_units=1,
+        activation="relu",
+        gate="sigmoid",
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        data_format=None,
+        **kwargs,
+    ):
+        super().__init__(
+            reduction=reduction,
+            use_bias=use_bias,
+            min_units=min_units,
+            activation=activation,
+            gate=gate,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            data_format=data_format,
+            **kwargs,
+        )
         self.pool_types = check_pool_types(pool_types)
 
     def get_config(self):

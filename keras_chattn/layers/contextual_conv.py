@@ -116,14 +116,14 @@ class ContextualConv(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.ContextualConv()
-    >>> y = layer(np.random.rand(2, 32, 32, 32).astype("float32"))
-    >>> tuple(y.shape), layer.count_params()  # 32 * (4 * 121 + 4)
-    ((2, 32, 32, 32), 15616)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.ContextualConv()
+        >>> y = layer(np.random.rand(2, 32, 32, 32).astype("float32"))
+        >>> tuple(y.shape), layer.count_params()  # 32 * (4 * 121 + 4)
+        ((2, 32, 32, 32), 15616)
 
     Reference:
         Marwood and Baluja, "Contextual Convolution Blocks".

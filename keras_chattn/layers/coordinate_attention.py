@@ -64,16 +64,16 @@ class CoordinateAttention(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.CoordinateAttention()
-    >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
-    >>> tuple(y.shape)  # mip = 256 // 32 = 8
-    (2, 8, 8, 256)
-    >>> layer.count_params()  # 256*8+8 + 16 (BN) + 2*(8*256+256) + 16 stats
-    6696
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.CoordinateAttention()
+        >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
+        >>> tuple(y.shape)  # mip = 256 // 32 = 8
+        (2, 8, 8, 256)
+        >>> layer.count_params()  # 256*8+8 + 16 (BN) + 2*(8*256+256) + 16 stats
+        6696
 
     Reference:
         Hou et al., "Coordinate Attention for Efficient Mobile Network

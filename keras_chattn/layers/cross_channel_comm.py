@@ -159,14 +159,14 @@ class CrossChannelComm(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.CrossChannelComm(spatial_size=16)
-    >>> y = layer(np.random.rand(2, 32, 32, 16).astype("float32"))
-    >>> tuple(y.shape), layer.count_params()
-    ((2, 32, 32, 16), 33344)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.CrossChannelComm(spatial_size=16)
+        >>> y = layer(np.random.rand(2, 32, 32, 16).astype("float32"))
+        >>> tuple(y.shape), layer.count_params()
+        ((2, 32, 32, 16), 33344)
 
     Reference:
         Yang et al., "Cross-Channel Communication Networks", NeurIPS 2019.

@@ -43,14 +43,15 @@ class CrossLayerPooling(keras.layers.Layer):
     Output shape:
         `(batch, units)`.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> stages = [np.ones((2, 8, 8, 16)), np.ones((2, 4, 4, 32))]
-    >>> layer = keras_chattn.layers.CrossLayerPooling()
-    >>> tuple(layer(stages).shape), layer.count_params()  # (16 + 32) * 32 + 32
-    ((2, 32), 1568)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> stages = [np.ones((2, 8, 8, 16)), np.ones((2, 4, 4, 32))]
+        >>> layer = keras_chattn.layers.CrossLayerPooling()
+        >>> # (16 + 32) * 32 + 32 weights
+        >>> tuple(layer(stages).shape), layer.count_params()
+        ((2, 32), 1568)
     """
 
     def __init__(

@@ -86,16 +86,16 @@ class DualAttention(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.DualAttention()
-    >>> x = np.random.rand(2, 7, 7, 64).astype("float32")
-    >>> bool(np.allclose(layer(x), 2 * x))  # alpha = beta = 0
-    True
-    >>> layer.count_params()  # 2 * (64*8 + 8) + 64*64 + 64 + 2
-    5202
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.DualAttention()
+        >>> x = np.random.rand(2, 7, 7, 64).astype("float32")
+        >>> bool(np.allclose(layer(x), 2 * x))  # alpha = beta = 0
+        True
+        >>> layer.count_params()  # 2 * (64*8 + 8) + 64*64 + 64 + 2
+        5202
 
     Reference:
         Fu et al., "Dual Attention Network for Scene Segmentation", CVPR

@@ -23,11 +23,11 @@ def adaptive_kernel_size(channels, gamma=2, b=1):
 
     t = int(|(log2(C) + b) / gamma|); k = t if t is odd, else t + 1.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.layers.eca import adaptive_kernel_size
-    >>> [adaptive_kernel_size(c) for c in (64, 256, 512, 1024, 2048)]
-    [3, 5, 5, 5, 7]
+        >>> from keras_chattn.layers.eca import adaptive_kernel_size
+        >>> [adaptive_kernel_size(c) for c in (64, 256, 512, 1024, 2048)]
+        [3, 5, 5, 5, 7]
     """
     t = int(abs((math.log2(channels) + b) / gamma))
     return t if t % 2 else t + 1
@@ -75,14 +75,14 @@ class ECA(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.ECA()
-    >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
-    >>> tuple(y.shape), layer.count_params()  # k = 5 for 256 channels
-    ((2, 8, 8, 256), 5)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.ECA()
+        >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
+        >>> tuple(y.shape), layer.count_params()  # k = 5 for 256 channels
+        ((2, 8, 8, 256), 5)
 
     Reference:
         Wang et al., "ECA-Net: Efficient Channel Attention for Deep

@@ -91,13 +91,14 @@ def bilinear_emp(coefficients, height, width):
     and x = 0 ... W - 1, y = 0 ... H - 1. All ones (P = 0) give the
     identity map; positive coefficients give a positive map.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.layers.excitation_maps import bilinear_emp
-    >>> m = np.asarray(bilinear_emp(np.array([[[1.0, 2.0, 1.0, 1.0]]]), 2, 4))
-    >>> m[0, 0].tolist()
-    [[1.0, 1.25, 1.5, 1.75], [1.0, 1.25, 1.5, 1.75]]
+        >>> import numpy as np
+        >>> from keras_chattn.layers.excitation_maps import bilinear_emp
+        >>> coefficients = np.array([[[1.0, 2.0, 1.0, 1.0]]])
+        >>> m = np.asarray(bilinear_emp(coefficients, 2, 4))
+        >>> m[0, 0].tolist()
+        [[1.0, 1.25, 1.5, 1.75], [1.0, 1.25, 1.5, 1.75]]
     """
     return render_emp("bilinear", coefficients, (height, width))
 
@@ -122,13 +123,13 @@ def gaussian_emp(coefficients, height, width):
     mean 1.00, from 0.86 at the corners to 1.08 at the centre: not the
     identity, which no Gaussian gives.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.layers.excitation_maps import gaussian_emp
-    >>> m = np.asarray(gaussian_emp(np.ones((1, 1, 4)), 32, 32))[0, 0]
-    >>> [round(float(v), 3) for v in (m.mean(), m.min(), m.max())]
-    [1.0, 0.874, 1.078]
+        >>> import numpy as np
+        >>> from keras_chattn.layers.excitation_maps import gaussian_emp
+        >>> m = np.asarray(gaussian_emp(np.ones((1, 1, 4)), 32, 32))[0, 0]
+        >>> [round(float(v), 3) for v in (m.mean(), m.min(), m.max())]
+        [1.0, 0.874, 1.078]
     """
     return render_emp("gaussian", coefficients, (height, width))
 
@@ -157,18 +158,18 @@ def sine_emp(coefficients, height, width):
     c_phi_h) (see the module docstring). Each factor lies in [0.5, 1.5], so
     the map is positive. Coefficients of 1 (P = 0) give the identity.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.layers.excitation_maps import sine_emp
-    >>> np.asarray(sine_emp(np.ones((1, 1, 4)), 3, 5)).tolist() == [
-    ...     [np.ones((3, 5)).tolist()]
-    ... ]
-    True
-    >>> one_period = np.array([[[1.25, 1.5, 1.0, 1.0]]])  # phase pi / 2
-    >>> row = np.asarray(sine_emp(one_period, 1, 4))[0, 0, 0]
-    >>> [round(float(v), 3) for v in row]
-    [0.646, 1.354, 1.354, 0.646]
+        >>> import numpy as np
+        >>> from keras_chattn.layers.excitation_maps import sine_emp
+        >>> np.asarray(sine_emp(np.ones((1, 1, 4)), 3, 5)).tolist() == [
+        ...     [np.ones((3, 5)).tolist()]
+        ... ]
+        True
+        >>> one_period = np.array([[[1.25, 1.5, 1.0, 1.0]]])  # phase pi / 2
+        >>> row = np.asarray(sine_emp(one_period, 1, 4))[0, 0, 0]
+        >>> [round(float(v), 3) for v in row]
+        [0.646, 1.354, 1.354, 0.646]
     """
     return render_emp("sine", coefficients, (height, width))
 
@@ -195,16 +196,16 @@ def render_emp(emp, coefficients, sizes):
     last axis to the first (for an image: width pair, then height pair, as
     Eq. 2 and Table 2 list them). `sizes` may hold tensors.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.layers.excitation_maps import render_emp
-    >>> ramp = np.array([[[1.0, 2.0]]])  # a sequence: (initial, end)
-    >>> np.asarray(render_emp("bilinear", ramp, (4,)))[0, 0].tolist()
-    [1.0, 1.25, 1.5, 1.75]
-    >>> volume = render_emp("sine", np.ones((1, 2, 6)), (2, 3, 4))
-    >>> tuple(volume.shape), float(np.asarray(volume).min())
-    ((1, 2, 2, 3, 4), 1.0)
+        >>> import numpy as np
+        >>> from keras_chattn.layers.excitation_maps import render_emp
+        >>> ramp = np.array([[[1.0, 2.0]]])  # a sequence: (initial, end)
+        >>> np.asarray(render_emp("bilinear", ramp, (4,)))[0, 0].tolist()
+        [1.0, 1.25, 1.5, 1.75]
+        >>> volume = render_emp("sine", np.ones((1, 2, 6)), (2, 3, 4))
+        >>> tuple(volume.shape), float(np.asarray(volume).min())
+        ((1, 2, 2, 3, 4), 1.0)
     """
     factor = FACTORS[emp]
     values = _split(coefficients)

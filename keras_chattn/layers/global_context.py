@@ -66,16 +66,16 @@ class GlobalContext(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.GlobalContext()
-    >>> x = np.random.rand(2, 8, 8, 256).astype("float32")
-    >>> bool(np.allclose(layer(x), x))  # a fresh "add" block
-    True
-    >>> layer.count_params()  # 257 + (256*16 + 16 + 32 + 16*256 + 256)
-    8753
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.GlobalContext()
+        >>> x = np.random.rand(2, 8, 8, 256).astype("float32")
+        >>> bool(np.allclose(layer(x), x))  # a fresh "add" block
+        True
+        >>> layer.count_params()  # 257 + (256*16 + 16 + 32 + 16*256 + 256)
+        8753
 
     Reference:
         Cao et al., "GCNet: Non-local Networks Meet Squeeze-Excitation

@@ -36,17 +36,18 @@ def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
     Returns:
         `(N, H', W', filters)` tensor.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras
-    >>> from keras_chattn.layers.grouped_conv import grouped_conv
-    >>> conv = keras.layers.Conv2D(8, 3, groups=4, use_bias=False)
-    >>> x = np.random.default_rng(0).normal(size=(2, 6, 6, 8)).astype("float32")
-    >>> expected = keras.ops.convert_to_numpy(conv(x))
-    >>> got = keras.ops.convert_to_numpy(grouped_conv(x, conv.kernel, 4))
-    >>> bool(np.abs(got - expected).max() < 1e-5)
-    True
+        >>> import numpy as np
+        >>> import keras
+        >>> from keras_chattn.layers.grouped_conv import grouped_conv
+        >>> conv = keras.layers.Conv2D(8, 3, groups=4, use_bias=False)
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2, 6, 6, 8)).astype("float32")
+        >>> expected = keras.ops.convert_to_numpy(conv(x))
+        >>> got = keras.ops.convert_to_numpy(grouped_conv(x, conv.kernel, 4))
+        >>> bool(np.abs(got - expected).max() < 1e-5)
+        True
     """
     kernel_h, kernel_w, group_in, filters = kernel.shape
     backend = keras.backend.backend()

@@ -33,16 +33,16 @@ class IdentityStart(keras.layers.Layer):
             Defaults to the block's `data_format`, else Keras' global one.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> wrapped = keras_chattn.layers.IdentityStart(
-    ...     keras_chattn.layers.SqueezeExcite(reduction=4)
-    ... )
-    >>> x = np.random.rand(2, 8, 8, 16).astype("float32")
-    >>> bool(np.array_equal(np.asarray(wrapped(x)), x))
-    True
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> wrapped = keras_chattn.layers.IdentityStart(
+        ...     keras_chattn.layers.SqueezeExcite(reduction=4)
+        ... )
+        >>> x = np.random.rand(2, 8, 8, 16).astype("float32")
+        >>> bool(np.array_equal(np.asarray(wrapped(x)), x))
+        True
     """
 
     def __init__(self, block, gate="scalar", data_format=None, **kwargs):

@@ -50,13 +50,13 @@ def get_attention(spec):
     Returns:
         The class or callable, or `None`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> keras_chattn.get_attention("SE").__name__
-    'SqueezeExcite'
-    >>> keras_chattn.get_attention("none") is None
-    True
+        >>> import keras_chattn
+        >>> keras_chattn.get_attention("SE").__name__
+        'SqueezeExcite'
+        >>> keras_chattn.get_attention("none") is None
+        True
     """
     if spec is None:
         return None
@@ -96,12 +96,12 @@ def create_attention(spec, **kwargs):
         **kwargs: passed to the class or factory (e.g. `reduction=8`,
             `name="conv2_block1_attention"`).
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> layer = keras_chattn.create_attention("cbam", reduction=8)
-    >>> type(layer).__name__, layer.reduction
-    ('CBAM', 8)
+        >>> import keras_chattn
+        >>> layer = keras_chattn.create_attention("cbam", reduction=8)
+        >>> type(layer).__name__, layer.reduction
+        ('CBAM', 8)
     """
     factory = get_attention(spec)
     if factory is None:

@@ -30,11 +30,12 @@ def builder_groups(in_channels, filters, cardinality=CARDINALITY):
     the largest divisor of gcd(in, out) that is at most `cardinality` and
     leaves at least 4 channels per group (SKNet-50's 32x4d).
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.layers.selective_kernel import builder_groups
-    >>> builder_groups(128, 128), builder_groups(64, 64), builder_groups(16, 16)
-    (32, 16, 4)
+        >>> from keras_chattn.layers.selective_kernel import builder_groups
+        >>> (builder_groups(128, 128), builder_groups(64, 64),
+        ...  builder_groups(16, 16))
+        (32, 16, 4)
     """
     common = math.gcd(in_channels, filters)
     limit = max(1, min(cardinality, common // MIN_GROUP_WIDTH))
@@ -93,15 +94,16 @@ class SelectiveKernel(AttentionLayer):
     Output shape:
         `(batch, ceil(height / strides), ceil(width / strides), filters)`.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.SelectiveKernel(128, groups=32)
-    >>> tuple(layer(np.ones((2, 8, 8, 128), "float32")).shape)
-    (2, 8, 8, 128)
-    >>> layer.count_params()  # 2*(9*4*128+256) + 128*32+64 + 32*256 + 576 stats
-    22656
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.SelectiveKernel(128, groups=32)
+        >>> tuple(layer(np.ones((2, 8, 8, 128), "float32")).shape)
+        (2, 8, 8, 128)
+        >>> # 2*(9*4*128+256) + 128*32+64 + 32*256 + 576 statistics
+        >>> layer.count_params()
+        22656
 
     Reference:
         Li et al., "Selective Kernel Networks", CVPR 2019.

@@ -50,14 +50,14 @@ class SimAM(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.SimAM()
-    >>> y = layer(np.ones((2, 8, 8, 16), "float32"))  # constant: e = 0.5
-    >>> round(float(np.asarray(y)[0, 0, 0, 0]), 4), layer.count_params()
-    (0.6225, 0)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.SimAM()
+        >>> y = layer(np.ones((2, 8, 8, 16), "float32"))  # constant: e = 0.5
+        >>> round(float(np.asarray(y)[0, 0, 0, 0]), 4), layer.count_params()
+        (0.6225, 0)
 
     Reference:
         Yang et al., "SimAM: A Simple, Parameter-Free Attention Module for

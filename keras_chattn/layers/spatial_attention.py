@@ -74,19 +74,19 @@ class SpatialAttention(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> sequence = np.ones((2, 50, 8), "float32")
-    >>> tuple(keras_chattn.layers.SpatialAttention()(sequence).shape)
-    (2, 50, 8)
-    >>> layer = keras_chattn.layers.SpatialAttention(kernel_size=7)
-    >>> y = layer(np.ones((2, 16, 16, 64), "float32"))
-    >>> tuple(y.shape)
-    (2, 16, 16, 64)
-    >>> [tuple(w.shape) for w in layer.trainable_weights]
-    [(7, 7, 2, 1), (1,), (1,)]
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> sequence = np.ones((2, 50, 8), "float32")
+        >>> tuple(keras_chattn.layers.SpatialAttention()(sequence).shape)
+        (2, 50, 8)
+        >>> layer = keras_chattn.layers.SpatialAttention(kernel_size=7)
+        >>> y = layer(np.ones((2, 16, 16, 64), "float32"))
+        >>> tuple(y.shape)
+        (2, 16, 16, 64)
+        >>> [tuple(w.shape) for w in layer.trainable_weights]
+        [(7, 7, 2, 1), (1,), (1,)]
 
     Reference:
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.

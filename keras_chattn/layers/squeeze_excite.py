@@ -53,16 +53,16 @@ class SqueezeExcite(ChannelExcitation):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.SqueezeExcite(reduction=16)
-    >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
-    >>> tuple(y.shape)
-    (2, 8, 8, 256)
-    >>> layer.count_params()  # 2 * 256 * 16 + 16 + 256
-    8464
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.SqueezeExcite(reduction=16)
+        >>> y = layer(np.ones((2, 8, 8, 256), "float32"))
+        >>> tuple(y.shape)
+        (2, 8, 8, 256)
+        >>> layer.count_params()  # 2 * 256 * 16 + 16 + 256
+        8464
 
     Reference:
         Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018.

@@ -72,14 +72,14 @@ class TripletAttention(AttentionLayer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> import keras_chattn
-    >>> layer = keras_chattn.layers.TripletAttention()
-    >>> y = layer(np.ones((2, 8, 8, 16), "float32"))
-    >>> tuple(y.shape), layer.count_params()  # 300 trainable + 6 statistics
-    ((2, 8, 8, 16), 306)
+        >>> import numpy as np
+        >>> import keras_chattn
+        >>> layer = keras_chattn.layers.TripletAttention()
+        >>> y = layer(np.ones((2, 8, 8, 16), "float32"))
+        >>> tuple(y.shape), layer.count_params()  # 300 trainable + 6 statistics
+        ((2, 8, 8, 16), 306)
 
     Reference:
         Misra et al., "Rotate to Attend: Convolutional Triplet Attention

@@ -85,12 +85,12 @@ def cifar_resnet(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.cifar_resnet(20, attention="cbam")
-    >>> model.count_params() > 269_722
-    True
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.cifar_resnet(20, attention="cbam")
+        >>> model.count_params() > 269_722
+        True
     """
     if (
         isinstance(depth, bool)

@@ -39,14 +39,14 @@ class ConvStyle:
         spatial_dims: 2 (Conv2D, images), 1 (Conv1D, sequences) or 3
             (Conv3D, volumes).
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.models.conv_style import ConvStyle
-    >>> style = ConvStyle.checked(conv_bias=False, batchnorm_momentum=0.9)
-    >>> y = style.conv_bn(keras.Input((8, 8, 3)), 16, 3, 1, "conv1")
-    >>> tuple(y.shape)
-    (None, 8, 8, 16)
+        >>> import keras
+        >>> from keras_chattn.models.conv_style import ConvStyle
+        >>> style = ConvStyle.checked(conv_bias=False, batchnorm_momentum=0.9)
+        >>> y = style.conv_bn(keras.Input((8, 8, 3)), 16, 3, 1, "conv1")
+        >>> tuple(y.shape)
+        (None, 8, 8, 16)
     """
 
     conv_bias: bool = True

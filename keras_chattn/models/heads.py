@@ -52,13 +52,13 @@ def check_flatten_size(inputs, top, model_name):
 class Top:
     """The builders' top arguments, checked together, and the top they make.
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.models.heads import Top
-    >>> top = Top.checked(True, None, 10, "softmax", "gap")
-    >>> tuple(top.apply(keras.Input((4, 4, 8)), [], []).shape)
-    (None, 10)
+        >>> import keras
+        >>> from keras_chattn.models.heads import Top
+        >>> top = Top.checked(True, None, 10, "softmax", "gap")
+        >>> tuple(top.apply(keras.Input((4, 4, 8)), [], []).shape)
+        (None, 10)
     """
 
     include_top: bool = True

@@ -66,13 +66,13 @@ SCALES = ("imagenet", "cifar")
 def declared_by(factory):
     """The object whose class attributes describe `factory`'s blocks.
 
-    Example:
+    Examples:
 
-    >>> import functools
-    >>> import keras_chattn
-    >>> c3 = functools.partial(keras_chattn.CrossChannelComm, reduction=4)
-    >>> declared_by(c3).__name__
-    'CrossChannelComm'
+        >>> import functools
+        >>> import keras_chattn
+        >>> c3 = functools.partial(keras_chattn.CrossChannelComm, reduction=4)
+        >>> declared_by(c3).__name__
+        'CrossChannelComm'
     """
     while isinstance(factory, functools.partial):
         factory = factory.func
@@ -162,17 +162,17 @@ def attention_spec(attention, attention_kwargs=None, scale="imagenet"):
     An `AttentionSpec` is returned as it is, so block helpers can take
     either a spec resolved by their builder or a user's name or class.
 
-    Example:
+    Examples:
 
-    >>> import functools
-    >>> import keras_chattn
-    >>> spec = attention_spec(
-    ...     functools.partial(keras_chattn.CrossChannelComm, reduction=4)
-    ... )
-    >>> spec.placement
-    'stage_input'
-    >>> attention_spec("none") is None
-    True
+        >>> import functools
+        >>> import keras_chattn
+        >>> spec = attention_spec(
+        ...     functools.partial(keras_chattn.CrossChannelComm, reduction=4)
+        ... )
+        >>> spec.placement
+        'stage_input'
+        >>> attention_spec("none") is None
+        True
     """
     if isinstance(attention, AttentionSpec):
         return attention

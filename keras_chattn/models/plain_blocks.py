@@ -46,15 +46,15 @@ def apply_plain_stage(
             ReLU) is appended to it (for `head="bridge"`).
         conv_bias: biases in the convolutions (VGG has them).
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.models.plain_blocks import apply_plain_stage
-    >>> y = apply_plain_stage(
-    ...     keras.Input((8, 8, 3)), 16, 2, attention="se", name="block1"
-    ... )
-    >>> tuple(y.shape)
-    (None, 8, 8, 16)
+        >>> import keras
+        >>> from keras_chattn.models.plain_blocks import apply_plain_stage
+        >>> y = apply_plain_stage(
+        ...     keras.Input((8, 8, 3)), 16, 2, attention="se", name="block1"
+        ... )
+        >>> tuple(y.shape)
+        (None, 8, 8, 16)
     """
     spec = placement.attention_spec(attention, attention_kwargs)
     stage_input_name = f"{name}_attention"

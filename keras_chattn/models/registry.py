@@ -36,11 +36,11 @@ MODEL_BUILDERS = {
 def get_model_builder(name):
     """The builder function registered as `name` (case-insensitive).
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.models import get_model_builder
-    >>> get_model_builder("CIFAR_ResNet20").__name__
-    'CifarResNet20'
+        >>> from keras_chattn.models import get_model_builder
+        >>> get_model_builder("CIFAR_ResNet20").__name__
+        'CifarResNet20'
     """
     key = name.lower() if isinstance(name, str) else None
     if key not in MODEL_BUILDERS:
@@ -57,13 +57,12 @@ def builder_arguments(name):
     Lets a command line pass an architecture flag only to the builders that
     have it (`stem` to the ImageNet ResNets, `shortcut` to the CIFAR ones).
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.models import builder_arguments
-    >>> "stem" in builder_arguments("resnet50"), "stem" in builder_arguments(
-    ...     "cifar_resnet20"
-    ... )
-    (True, False)
+        >>> from keras_chattn.models import builder_arguments
+        >>> ("stem" in builder_arguments("resnet50"),
+        ...  "stem" in builder_arguments("cifar_resnet20"))
+        (True, False)
     """
     return tuple(inspect.signature(get_model_builder(name)).parameters)
 
@@ -75,13 +74,13 @@ def build_model(name, **kwargs):
     that names it and lists the builder's keywords, rather than a
     `TypeError` from deep inside.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.models import build_model
-    >>> model = build_model("cifar_resnet20", input_shape=(32, 32, 3),
-    ...                     classes=10, attention="se")
-    >>> model.name
-    'cifar_resnet20'
+        >>> from keras_chattn.models import build_model
+        >>> model = build_model("cifar_resnet20", input_shape=(32, 32, 3),
+        ...                     classes=10, attention="se")
+        >>> model.name
+        'cifar_resnet20'
     """
     builder = get_model_builder(name)
     accepted = builder_arguments(name)

@@ -92,15 +92,15 @@ def apply_bottleneck_block(
             convolutions (after the first two ReLUs and the last BatchNorm)
             are appended to it.
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.models import apply_bottleneck_block
-    >>> y = apply_bottleneck_block(
-    ...     keras.Input((8, 8, 64)), 16, attention="se", name="conv2_block2"
-    ... )
-    >>> tuple(y.shape)
-    (None, 8, 8, 64)
+        >>> import keras
+        >>> from keras_chattn.models import apply_bottleneck_block
+        >>> y = apply_bottleneck_block(
+        ...     keras.Input((8, 8, 64)), 16, attention="se", name="conv2_block2"
+        ... )
+        >>> tuple(y.shape)
+        (None, 8, 8, 64)
     """
     spec = placement.attention_spec(attention, attention_kwargs)
     conv_style, residual = _begin(
@@ -153,16 +153,16 @@ def apply_basic_block(
             convolutions (after the first ReLU and the second BatchNorm) are
             appended to it.
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.models import apply_basic_block
-    >>> y = apply_basic_block(
-    ...     keras.Input((8, 8, 16)), 32, stride=2, shortcut="pad",
-    ...     attention="cbam", name="conv3_block1",
-    ... )
-    >>> tuple(y.shape)
-    (None, 4, 4, 32)
+        >>> import keras
+        >>> from keras_chattn.models import apply_basic_block
+        >>> y = apply_basic_block(
+        ...     keras.Input((8, 8, 16)), 32, stride=2, shortcut="pad",
+        ...     attention="cbam", name="conv3_block1",
+        ... )
+        >>> tuple(y.shape)
+        (None, 4, 4, 32)
     """
     spec = placement.attention_spec(attention, attention_kwargs)
     conv_style, residual = _begin(

@@ -106,14 +106,15 @@ def resnet(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.ResNet18(
-    ...     input_shape=(32, 32, 3), stem="cifar", classes=10, attention="se"
-    ... )
-    >>> type(model.get_layer("conv3_block1_attention")).__name__
-    'SqueezeExcite'
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.ResNet18(
+        ...     input_shape=(32, 32, 3), stem="cifar", classes=10,
+        ...     attention="se",
+        ... )
+        >>> type(model.get_layer("conv3_block1_attention")).__name__
+        'SqueezeExcite'
     """
     key = f"resnet{depth}"
     if (

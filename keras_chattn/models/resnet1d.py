@@ -125,14 +125,14 @@ def resnet1d(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.resnet1d((150, 1), 2, attention="se")
-    >>> model.output_shape, len(model.layers) > 30
-    ((None, 2), True)
-    >>> [l.name for l in model.layers if "attention" in l.name]
-    ['block1_attention', 'block2_attention', 'block3_attention']
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.resnet1d((150, 1), 2, attention="se")
+        >>> model.output_shape, len(model.layers) > 30
+        ((None, 2), True)
+        >>> [l.name for l in model.layers if "attention" in l.name]
+        ['block1_attention', 'block2_attention', 'block3_attention']
     """
     filters = _positive_ints("filters", filters)
     kernel_sizes = _positive_ints("kernel_sizes", kernel_sizes)

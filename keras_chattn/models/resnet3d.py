@@ -75,17 +75,17 @@ def resnet3d(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.resnet3d(
-    ...     18, input_shape=(8, 32, 32, 1), classes=3, attention="cbam",
-    ...     widths=(8, 16, 16, 32),
-    ... )
-    >>> model.output_shape
-    (None, 3)
-    >>> sum("attention" in layer.name for layer in model.layers)
-    8
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.resnet3d(
+        ...     18, input_shape=(8, 32, 32, 1), classes=3, attention="cbam",
+        ...     widths=(8, 16, 16, 32),
+        ... )
+        >>> model.output_shape
+        (None, 3)
+        >>> sum("attention" in layer.name for layer in model.layers)
+        8
     """
     if depth not in STAGE_BLOCKS:
         raise ValueError(

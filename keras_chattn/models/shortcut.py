@@ -24,14 +24,14 @@ class ChannelPadShortcut(keras.layers.Layer):
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.models.shortcut import ChannelPadShortcut
-    >>> x = np.ones((1, 8, 8, 16), "float32")
-    >>> y = np.asarray(ChannelPadShortcut(32, stride=2)(x))
-    >>> y.shape, float(y[0, 0, 0, :8].sum()), float(y[0, 0, 0].sum())
-    ((1, 4, 4, 32), 0.0, 16.0)
+        >>> import numpy as np
+        >>> from keras_chattn.models.shortcut import ChannelPadShortcut
+        >>> x = np.ones((1, 8, 8, 16), "float32")
+        >>> y = np.asarray(ChannelPadShortcut(32, stride=2)(x))
+        >>> y.shape, float(y[0, 0, 0, :8].sum()), float(y[0, 0, 0].sum())
+        ((1, 4, 4, 32), 0.0, 16.0)
     """
 
     def __init__(self, filters, stride=1, data_format=None, **kwargs):

@@ -76,11 +76,12 @@ def small_cnn(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> keras_chattn.models.small_cnn("cifar100", base_width=32).count_params()
-    1316356
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.small_cnn("cifar100", base_width=32)
+        >>> model.count_params()
+        1316356
     """
     validation.choice("dataset", dataset, tuple(_CONFIGS))
     base_width = validation.positive_int("base_width", base_width)

@@ -69,13 +69,13 @@ def summary_table(model, print_fn=print):
         trainable or not; `macs` None when a spatial size is unknown) with
         `attention_params` and `attention_macs`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.cifar_resnet(20, attention="se")
-    >>> rows = keras_chattn.models.summary_table(model, print_fn=None)
-    >>> rows[0]["name"], rows[0]["params"], rows[-1]["name"]
-    ('conv2_block1_attention', 49, 'total')
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.cifar_resnet(20, attention="se")
+        >>> rows = keras_chattn.models.summary_table(model, print_fn=None)
+        >>> rows[0]["name"], rows[0]["params"], rows[-1]["name"]
+        ('conv2_block1_attention', 49, 'total')
     """
     if not isinstance(model, keras.Model):
         raise ValueError(

@@ -63,16 +63,16 @@ def add_attention(
     (`conv3_block2_attention` for the branch of `conv3_block2_add`), else
     after the layer they follow (`block3_conv3_attention`).
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> import keras_chattn
-    >>> base = keras.applications.ResNet50(
-    ...     weights=None, include_top=False, input_shape=(32, 32, 3)
-    ... )
-    >>> model = keras_chattn.models.add_attention(base, "se")
-    >>> len([l for l in model.layers if l.name.endswith("_attention")])
-    16
+        >>> import keras
+        >>> import keras_chattn
+        >>> base = keras.applications.ResNet50(
+        ...     weights=None, include_top=False, input_shape=(32, 32, 3)
+        ... )
+        >>> model = keras_chattn.models.add_attention(base, "se")
+        >>> len([l for l in model.layers if l.name.endswith("_attention")])
+        16
     """
     _check_model(model)
     spec = placement.attention_spec(

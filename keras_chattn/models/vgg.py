@@ -67,14 +67,14 @@ def vgg(
     Returns:
         A functional `keras.Model`.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> model = keras_chattn.models.VGG16(
-    ...     include_top=False, input_shape=(32, 32, 3), attention="se"
-    ... )
-    >>> type(model.get_layer("block1_conv1_attention")).__name__
-    'SqueezeExcite'
+        >>> import keras_chattn
+        >>> model = keras_chattn.models.VGG16(
+        ...     include_top=False, input_shape=(32, 32, 3), attention="se"
+        ... )
+        >>> type(model.get_layer("block1_conv1_attention")).__name__
+        'SqueezeExcite'
     """
     if isinstance(depth, bool) or depth not in _CONVS_PER_BLOCK:
         raise ValueError(f"depth must be 16 or 19. Received: depth={depth!r}")

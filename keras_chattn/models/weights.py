@@ -120,18 +120,19 @@ def load_weights_file(model, path, partial=False):
     of loading what happens to fit. With `partial=True` the layers that
     match are loaded and the others are listed in a warning.
 
-    Example:
+    Examples:
 
-    >>> import os, tempfile
-    >>> import keras_chattn
-    >>> from keras_chattn.models.weights import load_weights_file
-    >>> path = os.path.join(tempfile.mkdtemp(), "se.weights.h5")
-    >>> keras_chattn.models.cifar_resnet(20, attention="se").save_weights(path)
-    >>> plain = keras_chattn.models.cifar_resnet(20)
-    >>> load_weights_file(plain, path)
-    Traceback (most recent call last):
-    ...
-    ValueError: The weights file ... was saved from another architecture ...
+        >>> import os, tempfile
+        >>> import keras_chattn
+        >>> from keras_chattn.models.weights import load_weights_file
+        >>> path = os.path.join(tempfile.mkdtemp(), "se.weights.h5")
+        >>> se_model = keras_chattn.models.cifar_resnet(20, attention="se")
+        >>> se_model.save_weights(path)
+        >>> plain = keras_chattn.models.cifar_resnet(20)
+        >>> load_weights_file(plain, path)
+        Traceback (most recent call last):
+        ...
+        ValueError: The weights file ... was saved from another architecture ...
     """
     differences = weight_file_differences(model, path)
     if differences and not partial:

@@ -69,7 +69,8 @@ def spatial_maps(
         images: `(N, H, W, 3)`.
         maps: `{column title: (N, h, w) array}`, e.g. CBAM's `"spatial"` of
             several blocks (upsampled to the image).
-        labels, predictions: optional `(N,)` classes for the row captions.
+        labels: optional `(N,)` true classes for the row captions.
+        predictions: optional `(N,)` predicted classes for the captions.
         class_names: optional names of the classes.
         title: the figure's title.
     """

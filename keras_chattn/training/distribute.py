@@ -32,11 +32,11 @@ def distribution_scope(strategy="none"):
     Returns:
         A context manager.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.training import distribution_scope
-    >>> with distribution_scope("none"):
-    ...     pass
+        >>> from keras_chattn.training import distribution_scope
+        >>> with distribution_scope("none"):
+        ...     pass
     """
     validation.choice("strategy", strategy, STRATEGIES)
     if strategy == "none":

@@ -19,13 +19,13 @@ class SparseSmoothedCrossentropy(keras.losses.Loss):
         from_logits: whether `y_pred` are logits. Defaults to False.
         **kwargs: `keras.losses.Loss` arguments (`name`, `reduction`, ...).
 
-    Example:
+    Examples:
 
-    >>> import numpy as np
-    >>> from keras_chattn.training import SparseSmoothedCrossentropy
-    >>> loss = SparseSmoothedCrossentropy(label_smoothing=0.0)
-    >>> round(float(loss(np.array([1]), np.array([[0.5, 0.5]]))), 4)
-    0.6931
+        >>> import numpy as np
+        >>> from keras_chattn.training import SparseSmoothedCrossentropy
+        >>> loss = SparseSmoothedCrossentropy(label_smoothing=0.0)
+        >>> round(float(loss(np.array([1]), np.array([[0.5, 0.5]]))), 4)
+        0.6931
     """
 
     def __init__(self, label_smoothing=0.1, from_logits=False, **kwargs):

@@ -26,14 +26,14 @@ class ScaledSGD(keras.optimizers.SGD):
         scales: list of `(pattern, factor)` pairs, factor >= 0.
         **kwargs: `keras.optimizers.SGD` arguments.
 
-    Example:
+    Examples:
 
-    >>> import keras_chattn
-    >>> optimizer = keras_chattn.training.ScaledSGD(
-    ...     scales=[("_attention/", 1.0), (".", 0.1)], learning_rate=0.01
-    ... )
-    >>> optimizer.scale_of("conv1_conv/kernel")
-    0.1
+        >>> import keras_chattn
+        >>> optimizer = keras_chattn.training.ScaledSGD(
+        ...     scales=[("_attention/", 1.0), (".", 0.1)], learning_rate=0.01
+        ... )
+        >>> optimizer.scale_of("conv1_conv/kernel")
+        0.1
     """
 
     def __init__(self, scales=(), **kwargs):

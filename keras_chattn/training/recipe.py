@@ -125,15 +125,16 @@ def cifar_recipe(
     Returns:
         A `TrainingRecipe`.
 
-    Example:
+    Examples:
 
-    >>> import keras
-    >>> from keras_chattn.training import cifar_recipe
-    >>> recipe = cifar_recipe(epochs=10, steps_per_epoch=20)
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10)])
-    >>> model = recipe.compile(model)
-    >>> type(model.optimizer).__name__, recipe.schedule.warmup_steps
-    ('SGD', 20)
+        >>> import keras
+        >>> from keras_chattn.training import cifar_recipe
+        >>> recipe = cifar_recipe(epochs=10, steps_per_epoch=20)
+        >>> model = keras.Sequential(
+        ...     [keras.Input((4,)), keras.layers.Dense(10)])
+        >>> model = recipe.compile(model)
+        >>> type(model.optimizer).__name__, recipe.schedule.warmup_steps
+        ('SGD', 20)
     """
     epochs = validation.positive_int("epochs", epochs)
     steps_per_epoch = validation.positive_int(

@@ -30,12 +30,12 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
             (0.5, 0.75).
         factor: for "step", the multiplier at each boundary. Defaults to 0.1.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.training import WarmupSchedule
-    >>> schedule = WarmupSchedule(0.1, total_steps=100, warmup_steps=10)
-    >>> [round(float(schedule(s)), 4) for s in (0, 9, 10, 55, 100)]
-    [0.01, 0.1, 0.1, 0.05, 0.0]
+        >>> from keras_chattn.training import WarmupSchedule
+        >>> schedule = WarmupSchedule(0.1, total_steps=100, warmup_steps=10)
+        >>> [round(float(schedule(s)), 4) for s in (0, 9, 10, 55, 100)]
+        [0.01, 0.1, 0.1, 0.05, 0.0]
     """
 
     def __init__(

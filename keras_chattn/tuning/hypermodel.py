@@ -81,17 +81,17 @@ class AttentionHyperModel(keras_tuner.HyperModel):
             `{"stem": "cifar"}`). Defaults to None.
         **kwargs: `keras_tuner.HyperModel` arguments (`name`, `tunable`).
 
-    Example:
+    Examples:
 
-    >>> import keras_tuner
-    >>> from keras_chattn.tuning import AttentionHyperModel
-    >>> hp = keras_tuner.HyperParameters()
-    >>> hp.Fixed("attention", "se")
-    'se'
-    >>> model = AttentionHyperModel(blocks=["se", "cbam"]).build(hp)
-    >>> block = model.get_layer("conv2_block1_attention")
-    >>> hp.get("se_reduction"), type(block).__name__, block.reduction
-    (16, 'SqueezeExcite', 16)
+        >>> import keras_tuner
+        >>> from keras_chattn.tuning import AttentionHyperModel
+        >>> hp = keras_tuner.HyperParameters()
+        >>> hp.Fixed("attention", "se")
+        'se'
+        >>> model = AttentionHyperModel(blocks=["se", "cbam"]).build(hp)
+        >>> block = model.get_layer("conv2_block1_attention")
+        >>> hp.get("se_reduction"), type(block).__name__, block.reduction
+        (16, 'SqueezeExcite', 16)
     """
 
     def __init__(

@@ -35,15 +35,15 @@ def temporary_path(path):
 def atomic_write(path):
     """Yields a temporary path to write; renames it to `path` on success.
 
-    Example:
+    Examples:
 
-    >>> import pathlib, tempfile
-    >>> from keras_chattn.utils.files import atomic_write
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "summary.json"
-    >>> with atomic_write(target) as temporary:
-    ...     _ = temporary.write_text("{}")
-    >>> target.read_text(), temporary.exists()
-    ('{}', False)
+        >>> import pathlib, tempfile
+        >>> from keras_chattn.utils.files import atomic_write
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "summary.json"
+        >>> with atomic_write(target) as temporary:
+        ...     _ = temporary.write_text("{}")
+        >>> target.read_text(), temporary.exists()
+        ('{}', False)
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

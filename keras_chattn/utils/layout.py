@@ -13,11 +13,11 @@ import keras
 def channel_axis(data_format):
     """-1 for `"channels_last"`, 1 for `"channels_first"`.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.utils.layout import channel_axis
-    >>> channel_axis("channels_last"), channel_axis("channels_first")
-    (-1, 1)
+        >>> from keras_chattn.utils.layout import channel_axis
+        >>> channel_axis("channels_last"), channel_axis("channels_first")
+        (-1, 1)
     """
     return -1 if data_format == "channels_last" else 1
 
@@ -25,13 +25,13 @@ def channel_axis(data_format):
 def spatial_axes(data_format, ndim=4):
     """The spatial axes of an `ndim`-D map.
 
-    Example:
+    Examples:
 
-    >>> from keras_chattn.utils.layout import spatial_axes
-    >>> spatial_axes("channels_last"), spatial_axes("channels_first")
-    ((1, 2), (2, 3))
-    >>> spatial_axes("channels_last", 3), spatial_axes("channels_first", 5)
-    ((1,), (2, 3, 4))
+        >>> from keras_chattn.utils.layout import spatial_axes
+        >>> spatial_axes("channels_last"), spatial_axes("channels_first")
+        ((1, 2), (2, 3))
+        >>> spatial_axes("channels_last", 3), spatial_axes("channels_first", 5)
+        ((1,), (2, 3, 4))
     """
     if data_format == "channels_last":
         return tuple(range(1, ndim - 1))
