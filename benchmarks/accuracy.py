@@ -229,24 +229,60 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--study", choices=["blocks", "defaults"], default="blocks"
+        "--study",
+        choices=["blocks", "defaults"],
+        default="blocks",
+        help=(
+            "blocks: each block with its defaults; defaults: "
+            "the settings that differ between papers and code"
+        ),
     )
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument(
-        "--dataset", default="cifar10", choices=["cifar10", "cifar100"]
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
     )
-    parser.add_argument("--model", default="cifar_resnet20")
+    parser.add_argument(
+        "--dataset",
+        default="cifar10",
+        choices=["cifar10", "cifar100"],
+        help="which CIFAR",
+    )
+    parser.add_argument(
+        "--model",
+        default="cifar_resnet20",
+        help=("builder name from keras_chattn.models.MODEL_BUILDERS"),
+    )
     parser.add_argument(
         "--model-kwargs",
         default="{}",
         help="JSON object of extra builder arguments, e.g. "
         '\'{"shortcut": "B"}\'',
     )
-    parser.add_argument("--blocks", default="none,se,cbam,c3,cc,ba")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument(
+        "--blocks",
+        default="none,se,cbam,c3,cc,ba",
+        help=("comma-separated registry names of the blocks to compare"),
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="runs per block, seeds 0, 1, ..."
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=30, help="training epochs"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=("use only the first N images of each split (unset: all)"),
+    )
     parser.add_argument(
         "--runs",
         default=None,

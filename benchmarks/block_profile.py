@@ -48,7 +48,10 @@ def model_of(layer, shape):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--block",
         required=True,
@@ -70,11 +73,9 @@ def main(argv=None):
         "--kwargs",
         default="{}",
         help="constructor arguments of every row as JSON, e.g. SK's "
-        "'{\"filters\": 64}' (default: none)",
+        "'{\"filters\": 64}'",
     )
-    parser.add_argument(
-        "--rounds", type=int, default=15, help="timed rounds (default: 15)"
-    )
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds")
     args = parser.parse_args(argv)
     try:
         shape = tuple(int(v) for v in args.shape.split(","))

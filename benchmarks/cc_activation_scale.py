@@ -60,10 +60,34 @@ def network_ratio(build, emp, x, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--images", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=64,
+        help=(
+            "images measured (real ones with --data-dir, else "
+            "standard-normal inputs)"
+        ),
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=("random seed of the weights, shuffling and augmentation"),
+    )
     args = parser.parse_args()
     x, source = images(args)
     keras.utils.set_random_seed(args.seed)

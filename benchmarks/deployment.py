@@ -72,15 +72,36 @@ def main(argv=None):
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument(
-        "--blocks", default="none," + ",".join(keras_chattn.ATTENTION_LAYERS)
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
     )
-    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument(
-        "--formats", default="saved_model,onnx,litert,litert-int8"
+        "--blocks",
+        default="none," + ",".join(keras_chattn.ATTENTION_LAYERS),
+        help=("comma-separated registry names of the blocks to compare"),
     )
-    parser.add_argument("--output-dir", default="runs/deployment")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=6,
+        help=("epochs each CIFAR ResNet-20 trains before it is exported"),
+    )
+    parser.add_argument(
+        "--formats",
+        default="saved_model,onnx,litert,litert-int8",
+        help=("comma-separated from saved_model, onnx, litert, litert-int8"),
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/deployment",
+        help="folder for the results, created if needed",
+    )
     args = parser.parse_args(argv)
     formats = measure.check_exports(args.formats)
     images, labels = data.load_cifar_arrays(

@@ -27,10 +27,31 @@ VARIANTS = {
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
-    parser.add_argument("--steps", type=int, default=10)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        required=True,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=["adam", "sgd"],
+        default="adam",
+        help="optimizer of the few training steps",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=10,
+        help="training steps (of 64 images) per network",
+    )
     args = parser.parse_args()
     x, y = keras_chattn.data.load_cifar_arrays(
         data_dir=args.data_dir, limit=64 * args.steps, normalized=True

@@ -83,16 +83,56 @@ def mean_std(values):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--pretrain-epochs", type=int, default=15)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=0.02)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--blocks", default="se,cbam")
-    parser.add_argument("--output-dir", default="runs/finetune_study")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        required=True,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="runs per block, seeds 0, 1, ..."
+    )
+    parser.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=15,
+        help=("epochs of the plain network before blocks are inserted"),
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=5,
+        help="fine-tuning epochs after the insertion",
+    )
+    parser.add_argument(
+        "--lr", type=float, default=0.02, help="peak fine-tuning learning rate"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=("use only the first N images of each split (unset: all)"),
+    )
+    parser.add_argument(
+        "--blocks",
+        default="se,cbam",
+        help=("comma-separated registry names of the blocks to compare"),
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/finetune_study",
+        help="folder for the results, created if needed",
+    )
     args = parser.parse_args(argv)
     finetune = example()
     configs = configurations(args.blocks.split(","))

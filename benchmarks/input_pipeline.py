@@ -71,13 +71,45 @@ def model_rate(attention, batch_size, steps, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--attention", default="none")
-    parser.add_argument("--model-steps", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="epochs read from each pipeline"
+    )
+    parser.add_argument(
+        "--attention",
+        default="none",
+        help=(
+            "block of the CIFAR ResNet-20 whose train step is "
+            "timed (none: plain)"
+        ),
+    )
+    parser.add_argument(
+        "--model-steps",
+        type=int,
+        default=10,
+        help="train steps timed per repeat",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help=("timed repeats of the train steps (the best is kept)"),
+    )
     args = parser.parse_args()
     attention = None if args.attention == "none" else args.attention
     rows = []

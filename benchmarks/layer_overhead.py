@@ -53,14 +53,32 @@ def timed(function, *args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--size", type=int, default=28)
-    parser.add_argument("--channels", type=int, default=128)
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
-        "--blocks", default=",".join(["none", *keras_chattn.ATTENTION_LAYERS])
+        "--batch", type=int, default=32, help="batch size of the conv stage"
+    )
+    parser.add_argument(
+        "--size", type=int, default=28, help="height and width of the map"
+    )
+    parser.add_argument(
+        "--channels", type=int, default=128, help="channels of the map"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=20,
+        help="timed rounds, block order reversed each round",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed steps before the rounds"
+    )
+    parser.add_argument(
+        "--blocks",
+        default=",".join(["none", *keras_chattn.ATTENTION_LAYERS]),
+        help=("comma-separated registry names of the blocks to compare"),
     )
     args = parser.parse_args()
 

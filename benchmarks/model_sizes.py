@@ -43,18 +43,25 @@ def trainable(model):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conv-bias", action="store_true")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--conv-bias",
+        action="store_true",
+        help=("biases in the convolutions (the papers count without)"),
+    )
     parser.add_argument("--macs", action="store_true", help="also MACs")
     parser.add_argument(
         "--blocks",
         default=None,
-        help="comma-separated registry names (default: none and all)",
+        help="comma-separated registry names (unset: none and all)",
     )
     parser.add_argument(
         "--builders",
         default=None,
-        help=f"comma-separated rows (default: all of {list(BUILDERS)})",
+        help=f"comma-separated rows (unset: all of {list(BUILDERS)})",
     )
     args = parser.parse_args()
     blocks = ["none", *keras_chattn.ATTENTION_LAYERS]

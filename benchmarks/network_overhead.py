@@ -270,29 +270,32 @@ def print_table(config, rows, macs, peak, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--configs",
         default=",".join(CONFIGS),
-        help=f"comma-separated, from {', '.join(CONFIGS)} (default: all)",
+        help=f"comma-separated, from {', '.join(CONFIGS)}",
     )
     parser.add_argument(
         "--blocks",
         default=",".join(keras_chattn.ATTENTION_LAYERS),
-        help="comma-separated registry blocks (default: all); the plain "
+        help="comma-separated registry blocks; the plain "
         "network is always measured first",
     )
     parser.add_argument(
         "--rounds",
         type=int,
         default=7,
-        help="timed rounds; 0 measures the step memory only (default: 7)",
+        help="timed rounds; 0 measures the step memory only",
     )
     parser.add_argument(
         "--warmup",
         type=int,
         default=2,
-        help="untimed steps per model before the rounds (default: 2)",
+        help="untimed steps per model before the rounds",
     )
     parser.add_argument(
         "--jit-compile",
@@ -315,7 +318,7 @@ def main(argv=None):
         type=int,
         default=4,
         help="blocks per process, each process timing the plain network "
-        "too (every network of a process is held at once; default: 4)",
+        "too (every network of a process is held at once)",
     )
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

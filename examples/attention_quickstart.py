@@ -64,21 +64,36 @@ def build_model(attention, width=32, classes=10):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--attention",
         default="cbam",
         help=f"'none' or one of {sorted(keras_chattn.ATTENTION_LAYERS)}",
     )
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=3, help="training epochs")
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="images per training step"
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        default=32,
+        help="channels of the first stage (doubled per stage)",
+    )
     parser.add_argument(
         "--mixed-precision",
         choices=["mixed_float16", "mixed_bfloat16"],
         default=None,
+        help="a Keras mixed-precision policy (unset: float32)",
     )
-    parser.add_argument("--out", default="runs/quickstart")
+    parser.add_argument(
+        "--out",
+        default="runs/quickstart",
+        help="folder for the saved model and SavedModel",
+    )
     add_data_arguments(parser)
     args = parser.parse_args()
 

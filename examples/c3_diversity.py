@@ -22,10 +22,22 @@ import keras_chattn
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--depth", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=20,
+        help="CIFAR ResNet depth (20, 32, 44, 56, 110)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=10, help="training epochs"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="images per training step"
+    )
     add_data_arguments(parser)
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)

@@ -23,11 +23,29 @@ import keras_chattn
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-width", type=int, default=32)
-    parser.add_argument("--variant", default="reduced")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--base-width",
+        type=int,
+        default=32,
+        help=("channels of the first convolution of the paper's network"),
+    )
+    parser.add_argument(
+        "--variant",
+        default="reduced",
+        help=(
+            "ContextualConv variant (reduced, full, ...; see docs/layers.md)"
+        ),
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=15, help="training epochs"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="images per training step"
+    )
     add_data_arguments(parser)
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)

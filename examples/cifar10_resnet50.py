@@ -62,11 +62,13 @@ def parse_arguments(argv=None):
         "--attention",
         default="cbam",
         choices=["none", *sorted(keras_chattn.ATTENTION_LAYERS)],
+        help=("registry name of the block in every residual block, or none"),
     )
     parser.add_argument(
         "--model",
         default="resnet50",
         choices=sorted(keras_chattn.models.MODEL_BUILDERS),
+        help=("builder name from keras_chattn.models.MODEL_BUILDERS"),
     )
     parser.add_argument(
         "--stem",
@@ -87,37 +89,60 @@ def parse_arguments(argv=None):
         type=float,
         default=0.9,
         help="CIFAR ResNets: Keras momentum of every BatchNorm (0.9 = "
-        "PyTorch's 0.1, the reference code; Keras' default is 0.99)",
+        "PyTorch's 0.1, the reference code; Keras' own is 0.99)",
     )
     parser.add_argument(
         "--kernel-initializer",
         default="he_normal",
         help="CIFAR ResNets: initializer of the convolutions (the paper: "
-        "he_normal; Keras' default: glorot_uniform)",
+        "he_normal; Keras' own: glorot_uniform)",
     )
     parser.add_argument(
-        "--dataset", default="cifar10", choices=["cifar10", "cifar100"]
+        "--dataset",
+        default="cifar10",
+        choices=["cifar10", "cifar100"],
+        help="which CIFAR",
     )
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--epochs", type=int, default=200, help="training epochs"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
     parser.add_argument(
         "--lr",
         type=float,
         default=None,
-        help="peak learning rate (default 0.1 x batch size / 128)",
+        help="peak learning rate (unset: 0.1 x batch size / 128)",
     )
-    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument(
+        "--weight-decay",
+        type=float,
+        default=5e-4,
+        help="decoupled weight decay of the kernels",
+    )
     parser.add_argument(
         "--warmup-epochs",
         type=int,
         default=None,
-        help="epochs of linear learning-rate warm-up (default: "
+        help="epochs of linear learning-rate warm-up (unset: "
         "min(5, epochs // 10))",
     )
     parser.add_argument(
-        "--schedule", default="cosine", choices=["cosine", "step"]
+        "--schedule",
+        default="cosine",
+        choices=["cosine", "step"],
+        help=(
+            "cosine: warm-up then cosine to zero; step: divide "
+            "by 10 at 50%% and 75%%"
+        ),
     )
-    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=0.0,
+        help="label smoothing of the cross-entropy",
+    )
     parser.add_argument(
         "--data-dir",
         default=None,
@@ -138,9 +163,16 @@ def parse_arguments(argv=None):
         choices=sorted(POLICIES),
         help="mixed precision; bare flag means float16",
     )
-    parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument(
-        "--distribute", default="none", choices=list(training.STRATEGIES)
+        "--jit-compile",
+        action="store_true",
+        help="compile the train step with XLA (slower on CPUs)",
+    )
+    parser.add_argument(
+        "--distribute",
+        default="none",
+        choices=list(training.STRATEGIES),
+        help=("mirrored: all local GPUs; multiworker: TF_CONFIG's machines"),
     )
     parser.add_argument(
         "--pipeline",
@@ -148,8 +180,20 @@ def parse_arguments(argv=None):
         choices=["auto", "tfdata", "arrays"],
         help="auto: tf.data when TensorFlow is installed, else arrays",
     )
-    parser.add_argument("--output-dir", default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help=(
+            "run folder; the same folder resumes a run (unset: "
+            "runs/<model>-<attention>-<time>)"
+        ),
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=("random seed of the weights, shuffling and augmentation"),
+    )
     parser.add_argument(
         "--extend",
         action="store_true",

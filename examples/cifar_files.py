@@ -16,7 +16,12 @@ def add_data_arguments(parser):
         default=os.environ.get(data.ENV_VAR),
         help="folder with the CIFAR-10 python batches",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=("random seed of the weights, shuffling and augmentation"),
+    )
 
 
 def load_normalised(parser, args):

@@ -30,20 +30,51 @@ def parse_arguments(argv=None):
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--model-path", required=True)
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument(
-        "--dataset", default="cifar10", choices=["cifar10", "cifar100"]
+        "--model-path", required=True, help="the .keras model to export"
     )
     parser.add_argument(
-        "--formats", default="saved_model,onnx,litert,litert-int8"
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--dataset",
+        default="cifar10",
+        choices=["cifar10", "cifar100"],
+        help="which CIFAR",
+    )
+    parser.add_argument(
+        "--formats",
+        default="saved_model,onnx,litert,litert-int8",
+        help=("comma-separated from saved_model, onnx, litert, litert-int8"),
     )
     parser.add_argument(
         "--images", type=int, default=None, help="validation images (all)"
     )
-    parser.add_argument("--calibration-images", type=int, default=200)
-    parser.add_argument("--tolerance", type=float, default=1e-4)
-    parser.add_argument("--output-dir", default="runs/export")
+    parser.add_argument(
+        "--calibration-images",
+        type=int,
+        default=200,
+        help="training images that calibrate int8 quantisation",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help=(
+            "largest output difference allowed, relative to the largest output"
+        ),
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/export",
+        help="folder for the results, created if needed",
+    )
     args = parser.parse_args(argv)
     try:
         args.formats = measure.check_exports(args.formats)

@@ -53,18 +53,40 @@ def parse_arguments(argv=None):
         choices=["none", *sorted(keras_chattn.ATTENTION_LAYERS)],
         help="'none' fine-tunes the network as it is (the control)",
     )
-    parser.add_argument("--model", default="cifar_resnet20")
+    parser.add_argument(
+        "--model",
+        default="cifar_resnet20",
+        help="builder name of the pretrained network",
+    )
     parser.add_argument(
         "--pretrained", default=None, help="a trained .keras model"
     )
-    parser.add_argument("--pretrain-epochs", type=int, default=15)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=15,
+        help=("epochs of the plain network when --pretrained is not given"),
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=5,
+        help="fine-tuning epochs after the insertion",
+    )
     parser.add_argument(
         "--identity-start",
         action="store_true",
         help="wrap every block so the network starts as it was",
     )
-    parser.add_argument("--freeze", default="none", choices=FREEZE)
+    parser.add_argument(
+        "--freeze",
+        default="none",
+        choices=FREEZE,
+        help=(
+            "none: train all; backbone: only the blocks and the"
+            " head; batchnorm: freeze BatchNorm statistics"
+        ),
+    )
     parser.add_argument(
         "--backbone-lr-scale",
         type=float,
@@ -74,12 +96,44 @@ def parse_arguments(argv=None):
     parser.add_argument(
         "--lr", type=float, default=0.02, help="peak fine-tuning rate"
     )
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", default="runs/finetune")
-    parser.add_argument("--verbose", type=int, default=0, choices=[0, 1, 2])
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=("use only the first N images of each split (unset: all)"),
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=("random seed of the weights, shuffling and augmentation"),
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/finetune",
+        help="folder for the results, created if needed",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=0,
+        choices=[0, 1, 2],
+        help=(
+            "Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch"
+        ),
+    )
     args = parser.parse_args(argv)
     for name in ("epochs", "pretrain_epochs", "batch_size"):
         if getattr(args, name) < 1:

@@ -58,7 +58,9 @@ def parse_arguments(argv=None):
         help="comma-separated registry blocks that take sequences",
     )
     parser.add_argument("--seeds", type=int, default=3, help="runs per cell")
-    parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument(
+        "--epochs", type=int, default=150, help="training epochs of every run"
+    )
     parser.add_argument(
         "--patience",
         type=int,
@@ -67,7 +69,14 @@ def parse_arguments(argv=None):
         "rate is halved",
     )
     parser.add_argument("--data-dir", default=None, help="a .ts folder")
-    parser.add_argument("--output-dir", default="runs/timeseries")
+    parser.add_argument(
+        "--output-dir",
+        default="runs/timeseries",
+        help=(
+            "folder of runs.jsonl (finished runs are kept and "
+            "skipped on a rerun)"
+        ),
+    )
     return parser.parse_args(argv)
 
 

@@ -45,28 +45,72 @@ def parse_arguments(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--tuner", default="random", choices=list(tuning.TUNERS)
+        "--tuner",
+        default="random",
+        choices=list(tuning.TUNERS),
+        help="Keras Tuner search algorithm",
     )
-    parser.add_argument("--max-trials", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument(
+        "--max-trials", type=int, default=4, help="trials of the search"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=1, help="training epochs of every trial"
+    )
     parser.add_argument(
         "--blocks",
         default=None,
         help="comma-separated blocks to choose from, e.g. none,se,cbam "
-        "(default: all registered blocks and none)",
+        "(unset: all registered blocks and none)",
     )
     parser.add_argument(
         "--model",
         default="cifar_resnet20",
         choices=sorted(models.MODEL_BUILDERS),
+        help=("builder name from keras_chattn.models.MODEL_BUILDERS"),
     )
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--directory", default=None)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=("use only the first N images of each split (unset: all)"),
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=128, help="images per training step"
+    )
+    parser.add_argument(
+        "--directory",
+        default=None,
+        help="search folder (unset: runs/tune-<time>)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search in --directory",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=("random seed of the weights, shuffling and augmentation"),
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=[0, 1, 2],
+        help=(
+            "Keras fit verbosity: 0 silent, 1 progress bar, 2 a line per epoch"
+        ),
+    )
     args = parser.parse_args(argv)
     if args.directory is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

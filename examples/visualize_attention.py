@@ -37,20 +37,53 @@ CLASSES = (
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--model-path", default=None)
-    parser.add_argument("--compare-path", default=None)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=(
+            "a cifar-10-batches-py folder (or its parent); "
+            "unset: $KERAS_CHATTN_DATA_DIR, then "
+            "tensorflow-datasets"
+        ),
+    )
+    parser.add_argument(
+        "--model-path", default=None, help="a trained .keras model to draw"
+    )
+    parser.add_argument(
+        "--compare-path",
+        default=None,
+        help=(
+            "a second .keras model drawn beside the first (e.g."
+            " without attention)"
+        ),
+    )
     parser.add_argument(
         "--train",
         default=None,
         choices=sorted(keras_chattn.ATTENTION_LAYERS),
         help="train a CIFAR ResNet-20 with this block first",
     )
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--images", type=int, default=4)
-    parser.add_argument("--output-dir", default="runs/gallery")
+    parser.add_argument(
+        "--epochs", type=int, default=10, help="training epochs with --train"
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help=("use only the first N images of each split (unset: all)"),
+    )
+    parser.add_argument(
+        "--images", type=int, default=4, help="validation images per figure"
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/gallery",
+        help="folder for the results, created if needed",
+    )
     args = parser.parse_args(argv)
     if (args.model_path is None) == (args.train is None):
         parser.error("pass one of --model-path and --train")
