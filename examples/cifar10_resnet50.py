@@ -401,7 +401,9 @@ def plot_curves(history, path):
     except ImportError:
         print("matplotlib is not installed: no curves.png")
         return False
-    epochs = [row["epoch"] + 1 for row in history]
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = [row["epoch"] for row in history]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
         for prefix, style in (("", "-"), ("val_", "--")):
@@ -409,6 +411,8 @@ def plot_curves(history, path):
             label = ("validation " if prefix else "train ") + metric
             axis.plot(epochs, values, style, marker="o", label=label)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_xlim(0.5, max(epochs) + 0.5)
         axis.set_title(metric)
         axis.grid(alpha=0.3)
         axis.legend()
@@ -541,7 +545,7 @@ def summarise(model, args, output_dir, pipeline, train_data, test, steps):
         else None,
         "final_test_loss": history[-1].get("val_loss") if history else None,
         "best_test_accuracy": best.get("val_accuracy") if best else None,
-        "best_epoch": 1 + best["epoch"] if best else None,
+        "best_epoch": best["epoch"] if best else None,
         "best_model": str(best_path) if best_path.exists() else None,
         "train_time_s": train_seconds,
         "train_images_per_s": train_images * len(history) / train_seconds

@@ -118,8 +118,10 @@ def resnet1d(
         pooling: without the top, None (the last map), `"avg"` or `"max"`.
         classifier_activation: activation of `predictions`.
         input_tensor: optional Keras tensor to build on.
-        batchnorm_momentum, batchnorm_epsilon, kernel_initializer,
-            conv_bias: every convolution's and BatchNorm's settings.
+        batchnorm_momentum: momentum of every BatchNorm.
+        batchnorm_epsilon: epsilon of every BatchNorm.
+        kernel_initializer: initializer of every convolution.
+        conv_bias: biases in the convolutions.
         name: model name.
 
     Returns:

@@ -66,10 +66,14 @@ def resnet3d(
             (smaller widths for small volumes and tests).
         stem_strides: strides of the stem convolution. Defaults to
             `(1, 2, 2)`.
-        include_top, pooling, classifier_activation, input_tensor: as in
-            the 2-D builders.
-        batchnorm_momentum, batchnorm_epsilon, kernel_initializer,
-            conv_bias: every convolution's and BatchNorm's settings.
+        include_top: global average pooling and the `predictions` Dense.
+        pooling: without the top, None (the last map), `"avg"` or `"max"`.
+        classifier_activation: activation of `predictions`.
+        input_tensor: optional Keras tensor to build on.
+        batchnorm_momentum: momentum of every BatchNorm.
+        batchnorm_epsilon: epsilon of every BatchNorm.
+        kernel_initializer: initializer of every convolution.
+        conv_bias: biases in the convolutions.
         name: model name; defaults to e.g. `"resnet3d18"`.
 
     Returns:

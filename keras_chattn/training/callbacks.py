@@ -19,7 +19,8 @@ def read_history(path):
 
     Raises `HistoryError`, naming the file, when it is not a history this
     package wrote: no `epoch` column, an epoch that is not a whole number,
-    or epochs that do not run 0, 1, 2, ...
+    or epochs that do not run 1, 2, 3, ... (epochs count from 1, as Keras'
+    progress lines, `summary.json` and `curves.png` do).
     """
     path = pathlib.Path(path)
     if not path.is_file():
@@ -37,13 +38,13 @@ def read_history(path):
         except (TypeError, ValueError):
             raise HistoryError(
                 f"{path} is not a training history written by keras_chattn: "
-                f"row {number + 1} has epoch={epoch!r}, expected {number}. "
+                f"row {number + 1} has epoch={epoch!r}, expected {number + 1}. "
                 "Move it away to start the history again."
             ) from None
-        if epoch != number:
+        if epoch != number + 1:
             raise HistoryError(
                 f"{path} is not a training history written by keras_chattn: "
-                f"row {number + 1} is epoch {epoch}, expected {number}. Move "
+                f"row {number + 1} is epoch {epoch}, expected {number + 1}. Move "
                 "it away to start the history again."
             )
         history.append(
@@ -82,7 +83,8 @@ class EpochCSVLogger(keras.callbacks.Callback):
     again after an interruption (e.g. by `keras.callbacks.BackupAndRestore`)
     replaces its row instead of adding a second one, and rows of later epochs
     left by an older run are dropped. The file is rewritten atomically, so a
-    run killed while writing leaves the previous, complete file. The
+    run killed while writing leaves the previous, complete file. Epochs
+    count from 1 (Keras' own `CSVLogger` counts from 0). The
     learning rate at the epoch's end is logged as `learning_rate`, and the
     seconds spent training (from the epoch's start to its validation) as
     `train_time_s`.
@@ -106,7 +108,7 @@ class EpochCSVLogger(keras.callbacks.Callback):
             self._train_time = time.perf_counter() - self._epoch_start
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch}
+        row = {"epoch": epoch + 1}  # Keras' epoch index counts from 0
         if self._epoch_start is not None:
             row["train_time_s"] = self._train_time or (
                 time.perf_counter() - self._epoch_start
@@ -115,7 +117,7 @@ class EpochCSVLogger(keras.callbacks.Callback):
         optimizer = getattr(self.model, "optimizer", None)
         if "learning_rate" not in row and optimizer is not None:
             row["learning_rate"] = _current_learning_rate(optimizer)
-        rows = [r for r in read_history(self.path) if r["epoch"] < epoch]
+        rows = [r for r in read_history(self.path) if r["epoch"] <= epoch]
         rows.append(row)
         columns = ["epoch"]
         for r in rows:

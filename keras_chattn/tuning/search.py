@@ -249,7 +249,8 @@ def search(
             flattened for it). Defaults to "random".
         max_trials: trials of random and Bayesian search. Defaults to 4.
         epochs: epochs per trial (Hyperband's `max_epochs`). Defaults to 1.
-        directory, project_name: where Keras Tuner keeps the search.
+        directory: the folder where Keras Tuner keeps the search.
+        project_name: the search's subfolder of `directory`.
         resume: continue the search in that directory (Keras Tuner's
             `overwrite=False`); without it an existing search is refused.
         seed: the tuner's seed. Defaults to 0.
@@ -432,6 +433,9 @@ def plot_trials(rows, path):
             label=block,
             s=60,
         )
+    from matplotlib.ticker import MaxNLocator
+
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_xlabel("trial")
     axis.set_ylabel("best validation accuracy")
     axis.grid(alpha=0.3)

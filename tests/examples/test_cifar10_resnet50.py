@@ -91,7 +91,7 @@ def test_run_leaves_every_artefact_and_the_export_serves(tmp_path):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
     history = read_history(tmp_path / "history.csv")
-    assert [row["epoch"] for row in history] == [0]
+    assert [row["epoch"] for row in history] == [1]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["epochs"] == 1 and summary["train_images"] == 128
     assert summary["test_images"] == 128 and summary["pipeline"] == "tf.data"
@@ -148,12 +148,12 @@ def test_interrupted_run_resumes_at_epoch_two(tmp_path):
     )
     with pytest.raises(SystemExit, match="130"):
         example.main(argv, callbacks=[StopAfterEpoch(0)])
-    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [0]
+    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [1]
     recorder = EpochRecorder()
     summary = example.main(argv, callbacks=[recorder])
     assert recorder.epochs == [1]
     history = read_history(tmp_path / "history.csv")
-    assert [row["epoch"] for row in history] == [0, 1]
+    assert [row["epoch"] for row in history] == [1, 2]
     assert all(np.isfinite(row["val_loss"]) for row in history)
     assert summary["epochs"] == 2
 

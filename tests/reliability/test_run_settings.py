@@ -87,8 +87,8 @@ def test_extended_run_trains_the_extra_epochs(example, tmp_path):
     example.main(argv(tmp_path, "--epochs", "1", *common))
     summary = example.main(argv(tmp_path, "--epochs", "2", "--extend", *common))
     assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [
-        0,
         1,
+        2,
     ]
     assert summary["epochs"] == 2
 

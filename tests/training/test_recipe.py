@@ -91,7 +91,7 @@ def test_training_writes_history_and_best_model(tmp_path):
         verbose=0,
     )
     history = read_history(tmp_path / "history.csv")
-    assert [row["epoch"] for row in history] == [0, 1]
+    assert [row["epoch"] for row in history] == [1, 2]
     for key in (
         "loss",
         "accuracy",
@@ -136,11 +136,11 @@ def test_interrupted_run_resumes_at_the_next_epoch(tmp_path):
 
     _, first = run([StopAfterEpoch(0)])
     assert first == [0]
-    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [0]
+    assert [r["epoch"] for r in read_history(tmp_path / "history.csv")] == [1]
     model, second = run([])
     assert second == [1, 2]
     history = read_history(tmp_path / "history.csv")
-    assert [row["epoch"] for row in history] == [0, 1, 2]
+    assert [row["epoch"] for row in history] == [1, 2, 3]
     # The optimizer state came back too: 3 epochs x 2 steps in all.
     assert int(model.optimizer.iterations) == 6
     _, third = run([])
@@ -155,11 +155,11 @@ def test_csv_logger_replaces_a_repeated_epoch(tmp_path):
     for epoch, loss in ((0, 3.0), (1, 2.0), (2, 1.5), (1, 1.9)):
         logger.on_epoch_end(epoch, {"loss": loss})
     history = read_history(tmp_path / "h.csv")
-    assert [(r["epoch"], r["loss"]) for r in history] == [(0, 3.0), (1, 1.9)]
+    assert [(r["epoch"], r["loss"]) for r in history] == [(1, 3.0), (2, 1.9)]
 
 
 def test_resumed_checkpoint_keeps_the_best_so_far(tmp_path):
-    (tmp_path / "history.csv").write_text("epoch,val_accuracy\n0,0.9\n")
+    (tmp_path / "history.csv").write_text("epoch,val_accuracy\n1,0.9\n")
     recipe = cifar_recipe(epochs=2, steps_per_epoch=1, output_dir=tmp_path)
     checkpoint = next(
         c for c in recipe.callbacks if isinstance(c, BestModelCheckpoint)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Builds the wheel, then for the plain install and for each extra: a fresh
+# virtual environment with only `wheel[extra]` in it, and the path the docs
+# give for that extra, run for real with a small budget. Usage:
+#   .ci/extras_smoke.sh [extra ...]     (default: every extra but test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+data="$(cd .. && pwd)/shared/data/cifar-10-batches-py"
+work="$(mktemp -d)"
+export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
+
+python3 -m pip wheel --quiet --no-deps -w "$work/dist" .
+wheel="$(ls "$work"/dist/keras_chattn-*.whl)"
+unzip -l "$wheel" | grep -q "keras_chattn/py.typed" || {
+    echo "the wheel has no py.typed"; exit 1; }
+
+extras=("$@")
+if [ ${#extras[@]} -eq 0 ]; then
+    extras=(plain data timeseries examples plot tune export docs)
+fi
+
+fresh() {  # fresh <name> <pip requirement>: a venv with only that installed
+    python3 -m venv "$work/$1"
+    "$work/$1/bin/python" -m pip install --quiet --upgrade pip
+    "$work/$1/bin/python" -m pip install --quiet "$2"
+}
+
+for extra in "${extras[@]}"; do
+    started=$SECONDS
+    echo "== $extra"
+    if [ "$extra" = plain ]; then spec="$wheel"; else spec="$wheel[$extra]"; fi
+    if [ "$extra" = docs ]; then spec="$wheel[docs]"; fi
+    fresh "$extra" "$spec"
+    py="$work/$extra/bin/python"
+    # Run from an empty folder: the installed package, not the checkout.
+    mkdir -p "$work/run-$extra" && cd "$work/run-$extra"
+    case "$extra" in
+    plain)
+        "$py" - <<'PY'
+import numpy as np, keras, keras_chattn
+model = keras_chattn.models.cifar_resnet(20, attention="cbam")
+model.compile("adam", "sparse_categorical_crossentropy")
+x = np.random.default_rng(0).random((8, 32, 32, 3), dtype="float32")
+model.fit(x, np.arange(8) % 10, epochs=1, verbose=0)
+model.save("m.keras")
+again = keras_chattn.saving.load_model("m.keras")
+np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+model.export("saved")
+import tensorflow as tf
+loaded = tf.saved_model.load("saved")
+assert loaded.serve(x).shape == (8, 10)
+print("plain install: trains, saves, reloads, exports")
+PY
+        ;;
+    data)
+        "$py" - <<'PY'
+import tempfile
+import tensorflow_datasets as tfds
+from keras_chattn import data
+from keras_chattn.data import locate
+locate.reachable = lambda host, timeout=0: True  # tfds' mock needs no network
+with tfds.testing.mock_data(num_examples=16):
+    dataset = data.cifar_dataset(source="tfds", data_dir=tempfile.mkdtemp(), batch_size=8)
+    shapes = [tuple(x.shape) for x, _ in dataset]
+assert shapes == [(8, 32, 32, 3), (8, 32, 32, 3)], shapes
+print("data extra: the tensorflow-datasets source")
+PY
+        ;;
+    timeseries)
+        "$py" - <<'PY'
+import keras_chattn
+from keras_chattn.data import load_ucr
+data = load_ucr("GunPoint")
+model = keras_chattn.models.resnet1d(data.input_shape, data.num_classes, attention="eca")
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(data.train.x, data.train.y, batch_size=16, epochs=1, verbose=0)
+print("timeseries extra: GunPoint", data.train.x.shape)
+PY
+        ;;
+    examples)
+        "$py" "$repo/examples/cifar10_resnet50.py" --data-dir "$data" \
+            --model cifar_resnet20 --attention se --epochs 1 --limit 128 \
+            --batch-size 64 --output-dir run --verbose 0
+        test -f run/curves.png && test -d run/logs && test -f run/best_model.keras
+        ;;
+    plot)
+        "$py" - <<'PY'
+import numpy as np
+from keras_chattn import analysis, models, plotting
+model = models.cifar_resnet(20, attention="cbam")
+images = np.random.default_rng(0).random((2, 32, 32, 3), dtype="float32")
+maps = analysis.attention_maps(model, images)
+name = next(iter(maps))
+figure = plotting.spatial_maps(images, {name: maps[name]["spatial"]})
+figure.savefig("maps.png")
+print("plot extra: spatial maps of", name)
+PY
+        ;;
+    tune)
+        "$py" "$repo/examples/tune_cifar10.py" --data-dir "$data" \
+            --max-trials 2 --epochs 1 --limit 128 --batch-size 64 \
+            --blocks none,se --directory tune --verbose 0
+        test -f tune/results.csv && test -f tune/trials.png
+        ;;
+    export)
+        "$py" - <<'PY'
+import numpy as np
+import keras_chattn
+from keras_chattn.export import export_model
+model = keras_chattn.models.cifar_resnet(20, attention="cbam")
+images = np.random.default_rng(0).random((8, 32, 32, 3), dtype="float32")
+for path, fmt in (("m.onnx", "onnx"), ("m.tflite", "litert")):
+    report = export_model(model, path, fmt, check_data=images)
+    print("export extra:", fmt, report.max_abs_diff)
+PY
+        ;;
+    docs)
+        cd "$repo"
+        "$work/docs/bin/mkdocs" build --strict --site-dir "$work/site"
+        ;;
+    *) echo "no smoke test for extra $extra"; exit 1 ;;
+    esac
+    cd "$repo"
+    echo "== $extra passed in $((SECONDS - started)) s"
+done
+rm -rf "$work"
