@@ -44,8 +44,8 @@ def read_history(path):
         if epoch != number + 1:
             raise HistoryError(
                 f"{path} is not a training history written by keras_chattn: "
-                f"row {number + 1} is epoch {epoch}, expected {number + 1}. Move "
-                "it away to start the history again."
+                f"row {number + 1} is epoch {epoch}, expected {number + 1}. "
+                "Move it away to start the history again."
             )
         history.append(
             {
