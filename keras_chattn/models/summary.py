@@ -51,6 +51,22 @@ def layer_macs(layer):
     return 0
 
 
+class SummaryRows(list):
+    """The rows `summary_table` returns: a plain list of dicts whose repr
+    is one line, so that `summary_table(model)` at a prompt prints the
+    table once instead of echoing every row after it."""
+
+    def __repr__(self):
+        if not self:
+            return "SummaryRows([])"
+        total = self[-1]
+        return (
+            f"<{len(self) - 1} attention rows and a total: "
+            f"{total['params']:,} parameters, "
+            f"{total['attention_params']:,} in attention>"
+        )
+
+
 def summary_table(model, print_fn=print):
     """Parameters and multiply-adds of every attention block and the model.
 
@@ -63,7 +79,8 @@ def summary_table(model, print_fn=print):
             nothing.
 
     Returns:
-        A list of dicts, one per attention block in network order (`name`,
+        A list (`SummaryRows`, whose repr is one line) of dicts, one per
+        attention block in network order (`name`,
         `class`, `input_shape`, `params`, `macs`), then a last row named
         `"total"` for the whole model (its `params` are all weights,
         trainable or not; `macs` None when a spatial size is unknown) with
@@ -76,6 +93,8 @@ def summary_table(model, print_fn=print):
         >>> rows = keras_chattn.models.summary_table(model, print_fn=None)
         >>> rows[0]["name"], rows[0]["params"], rows[-1]["name"]
         ('conv2_block1_attention', 49, 'total')
+        >>> rows
+        <9 attention rows and a total: 273,471 parameters, 2,373 in attention>
     """
     if not isinstance(model, keras.Model):
         raise ValueError(
@@ -115,7 +134,7 @@ def summary_table(model, print_fn=print):
     )
     if print_fn is not None:
         _print_table(rows, print_fn)
-    return rows
+    return SummaryRows(rows)
 
 
 def _print_table(rows, print_fn):
