@@ -26,9 +26,8 @@ fresh() {  # fresh <name> <pip requirement>: a venv with only that installed
     "$work/$1/bin/python" -m pip install --quiet "$2"
 }
 
-for extra in "${extras[@]}"; do
-    started=$SECONDS
-    echo "== $extra"
+smoke() {  # smoke <extra>: install it fresh and run its documented path
+    local extra="$1" started=$SECONDS spec
     if [ "$extra" = plain ]; then spec="$wheel"; else spec="$wheel[$extra]"; fi
     if [ "$extra" = docs ]; then spec="$wheel[docs]"; fi
     fresh "$extra" "$spec"
@@ -123,5 +122,30 @@ PY
     esac
     cd "$repo"
     echo "== $extra passed in $((SECONDS - started)) s"
+}
+
+# Two at a time (installing is mostly unpacking; the machines have 2 cores),
+# each into its own log, printed when it ends.
+running=0
+for extra in "${extras[@]}"; do
+    # set -e (inherited) ends the subshell at the first failure, before
+    # the .ok file is written.
+    ( smoke "$extra"; touch "$work/$extra.ok" ) > "$work/$extra.log" 2>&1 &
+    running=$((running + 1))
+    if [ "$running" -ge 2 ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
 done
+wait || true
+failed=0
+for extra in "${extras[@]}"; do
+    grep -v "^I0000\|^W0000\|^WARNING: All log\|^WARNING: Location" \
+        "$work/$extra.log" | tail -n 12
+    if [ ! -f "$work/$extra.ok" ]; then
+        echo "== $extra FAILED (log: $work/$extra.log)"
+        failed=1
+    fi
+done
+[ "$failed" -eq 0 ] || exit 1
 rm -rf "$work"

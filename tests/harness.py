@@ -648,18 +648,24 @@ CHECKS = [
 ]
 
 
-def contract_test(cases):
+def contract_test(cases, slow_checks=()):
     """A pytest test running every check on every case.
 
     On TensorFlow, every case; on the other backends (JAX, PyTorch), the
     first case of each layer, which keeps their run to a representative
     subset (the numerical reference tests of each layer still run there).
+    `slow_checks` (check functions) are marked `slow` for these cases: they
+    run with `-m slow` (in CI) instead of in the default run.
     """
     if BACKEND != "tensorflow":
         cases = cases[:1]
+    checks = [
+        pytest.param(c, marks=pytest.mark.slow) if c in slow_checks else c
+        for c in CHECKS
+    ]
 
     @pytest.mark.parametrize(
-        "check", CHECKS, ids=[c.__name__[len("check_") :] for c in CHECKS]
+        "check", checks, ids=[c.__name__[len("check_") :] for c in CHECKS]
     )
     @pytest.mark.parametrize("case", cases, ids=str)
     def test_contract(case, check, tmp_path):

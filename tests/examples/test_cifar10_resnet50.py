@@ -63,6 +63,7 @@ def small_run(output_dir, *extra):
     ]
 
 
+@pytest.mark.slow
 @needs_data
 def test_run_leaves_every_artefact_and_the_export_serves(tmp_path):
     argv = small_run(
@@ -132,6 +133,7 @@ def test_run_leaves_every_artefact_and_the_export_serves(tmp_path):
     )
 
 
+@pytest.mark.slow
 @needs_data
 def test_interrupted_run_resumes_at_epoch_two(tmp_path):
     example = load_example()

@@ -221,8 +221,21 @@ VOLUME_CASES = [
     ),
 ]
 
-test_contract_on_sequences = harness.contract_test(SEQUENCE_CASES)
-test_contract_on_volumes = harness.contract_test(VOLUME_CASES)
+# Compiling, mixed precision and the fresh-process reloads are where the
+# time goes on these ranks; the same checks run on images by default and on
+# these ranks with -m slow (CI).
+SLOW_ON_OTHER_RANKS = (
+    harness.check_jit_compile,
+    harness.check_mixed_float16,
+    harness.check_mixed_bfloat16,
+    harness.check_saved_artifacts,
+)
+test_contract_on_sequences = harness.contract_test(
+    SEQUENCE_CASES, slow_checks=SLOW_ON_OTHER_RANKS
+)
+test_contract_on_volumes = harness.contract_test(
+    VOLUME_CASES, slow_checks=SLOW_ON_OTHER_RANKS
+)
 
 
 # ------------------------------------------------- NumPy references

@@ -144,6 +144,7 @@ def test_bridge_head_without_top_and_errors():
         models.cifar_resnet(20, include_top=False, head="bridge", pooling="avg")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"no shared CIFAR-10 at {DATA}")
 @pytest.mark.parametrize(
     "kwargs", [{"attention": "ba"}, {"head": "bridge"}], ids=["ba", "bridge"]

@@ -98,6 +98,7 @@ def test_resnet3d_trains_under_mixed_float16(block):
     assert np.isfinite(losses).all() and np.isfinite(outputs).all()
 
 
+@pytest.mark.slow
 def test_resnet3d_trains_under_mixed_bfloat16_on_jax():
     # TensorFlow 2.21's CPU kernels crash (a double free) training even the
     # plain resnet3d under mixed_bfloat16; JAX trains it, in a process of
