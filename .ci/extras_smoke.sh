@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 repo="$PWD"
 data="$(cd .. && pwd)/shared/data/cifar-10-batches-py"
 work="$(mktemp -d)"
-export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg
+export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1
 
 python3 -m pip wheel --quiet --no-deps -w "$work/dist" .
 wheel="$(ls "$work"/dist/keras_chattn-*.whl)"
