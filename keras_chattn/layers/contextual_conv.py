@@ -278,13 +278,18 @@ class ContextualConv(AttentionLayer):
             return inputs * self.broadcast_over_space(scale), maps
         shape = ops.shape(inputs)
         sizes = tuple(shape[axis] for axis in self.spatial_axes)
-        excitation = render_emp(self.emp, coefficients, sizes)  # NCHW
-        excitation = ops.cast(excitation, self.compute_dtype)
-        maps["excitation"] = ops.transpose(
-            excitation, layout.to_channels_last_axes(ndim)
+        channels_last = self.data_format == "channels_last"
+        # Rendered in the input's layout: no full-size transpose of the map
+        # (forward or backward) for channels_last input.
+        excitation = render_emp(
+            self.emp, coefficients, sizes, channels_last=channels_last
         )
-        if self.data_format == "channels_last":
-            excitation = maps["excitation"]
+        excitation = ops.cast(excitation, self.compute_dtype)
+        maps["excitation"] = (
+            excitation
+            if channels_last
+            else ops.transpose(excitation, layout.to_channels_last_axes(ndim))
+        )
         return inputs * excitation, maps
 
     def macs(self, input_shape):

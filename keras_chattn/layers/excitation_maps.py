@@ -188,9 +188,11 @@ FACTORS = {
 }
 
 
-def render_emp(emp, coefficients, sizes):
+def render_emp(emp, coefficients, sizes, channels_last=False):
     """An EMP on any number of spatial axes: (batch, C, 2 * len(sizes))
-    coefficients -> (batch, C, *sizes) maps.
+    coefficients -> (batch, C, *sizes) maps, or (batch, *sizes, C) with
+    `channels_last=True` (each small per-axis factor is transposed, never
+    the full map).
 
     The product of one factor per axis; the coefficient pairs run from the
     last axis to the first (for an image: width pair, then height pair, as
@@ -220,12 +222,19 @@ def render_emp(emp, coefficients, sizes):
     for index, size in enumerate(sizes):
         pair = 2 * (dims - 1 - index)  # the last axis has the first pair
         along = factor(size, values[pair], values[pair + 1])
-        # (batch, C, size) -> (batch, C, 1, ..., size, ..., 1): broadcast
-        # over the other axes.
-        for _ in range(dims - 1 - index):
-            along = ops.expand_dims(along, -1)
-        for _ in range(index):
-            along = ops.expand_dims(along, 2)
+        if channels_last:
+            # (batch, C, size) -> (batch, 1, ..., size, ..., 1, C)
+            along = ops.transpose(along, (0, 2, 1))
+            for _ in range(index):
+                along = ops.expand_dims(along, 1)
+            for _ in range(dims - 1 - index):
+                along = ops.expand_dims(along, -2)
+        else:
+            # (batch, C, size) -> (batch, C, 1, ..., size, ..., 1)
+            for _ in range(dims - 1 - index):
+                along = ops.expand_dims(along, -1)
+            for _ in range(index):
+                along = ops.expand_dims(along, 2)
         result = along if result is None else result * along
     return result
 
