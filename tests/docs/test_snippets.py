@@ -158,3 +158,13 @@ def test_python_blocks_run(page, tmp_path):
     assert completed.returncode == 0, (
         completed.stdout[-3000:] + completed.stderr[-5000:]
     )
+
+
+def test_readme_links_point_at_files_that_exist():
+    # mkdocs checks the site's links; README is outside it.
+    text = (REPO / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    relative = [t for t in targets if "://" not in t]
+    assert relative, "README links to no file"
+    missing = [t for t in relative if not (REPO / t).exists()]
+    assert not missing, missing
