@@ -18,6 +18,8 @@ from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 COMBINATIONS = ("multiply", "add")
 
@@ -88,17 +90,17 @@ class BAM(AttentionLayer):
 
     def __init__(
         self,
-        reduction=16,
-        dilation=4,
-        dilated_convs=2,
-        combine="multiply",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        batchnorm_momentum=0.9,
-        batchnorm_epsilon=1e-5,
-        data_format=None,
+        reduction: int = 16,
+        dilation: int = 4,
+        dilated_convs: int = 2,
+        combine: str = "multiply",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        batchnorm_momentum: float = 0.9,
+        batchnorm_epsilon: float = 1e-5,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
         self.dilation = validation.positive_int("dilation", dilation)

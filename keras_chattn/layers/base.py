@@ -16,6 +16,9 @@ from keras import ops
 
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 POOL_TYPES = ("avg", "max", "lse", "lp")
 
@@ -433,16 +436,16 @@ class ChannelExcitation(AttentionLayer):
 
     def __init__(
         self,
-        reduction=16,
-        use_bias=True,
-        min_units=1,
-        activation="relu",
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 16,
+        use_bias: bool = True,
+        min_units: int = 1,
+        activation: ActivationLike = "relu",
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         set_excitation_arguments(
             self,

@@ -12,6 +12,9 @@ from keras import ops
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 class _PooledBatchNormalization(keras.layers.BatchNormalization):
@@ -129,15 +132,15 @@ class BridgeAttention(AttentionLayer):
 
     def __init__(
         self,
-        reduction=16,
-        use_bias=False,
-        activation="relu",
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 16,
+        use_bias: bool = False,
+        activation: ActivationLike = "relu",
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.input_spec = None  # a list of maps; checked in build
         self.reduction = validation.positive_int("reduction", reduction)

@@ -5,6 +5,8 @@ Module", ECCV 2018 (https://arxiv.org/abs/1807.06521); official code:
 Jongchan/attention-module (`MODELS/cbam.py`).
 """
 
+from collections.abc import Sequence
+
 import keras
 
 from keras_chattn.layers.base import AttentionLayer
@@ -14,6 +16,9 @@ from keras_chattn.layers.channel_attention import ChannelAttention
 from keras_chattn.layers.channel_attention import check_pool_types
 from keras_chattn.layers.spatial_attention import SpatialAttention
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -96,20 +101,20 @@ class CBAM(AttentionLayer):
 
     def __init__(
         self,
-        reduction=16,
-        spatial_kernel_size=7,
-        pool_types=("avg", "max"),
-        use_spatial=True,
-        use_bias=True,
-        min_units=1,
-        activation="relu",
-        gate="sigmoid",
-        use_batchnorm=True,
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 16,
+        spatial_kernel_size: int = 7,
+        pool_types: Sequence[str] = ("avg", "max"),
+        use_spatial: bool = True,
+        use_bias: bool = True,
+        min_units: int = 1,
+        activation: ActivationLike = "relu",
+        gate: ActivationLike = "sigmoid",
+        use_batchnorm: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         set_excitation_arguments(
             self,

@@ -4,10 +4,15 @@ Reference: Woo, Park, Lee and Kweon, "CBAM: Convolutional Block Attention
 Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 2.
 """
 
+from collections.abc import Sequence
+
 import keras
 
 from keras_chattn.layers.base import POOL_TYPES
 from keras_chattn.layers.base import ChannelExcitation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 def check_pool_types(pool_types):
@@ -97,17 +102,17 @@ class ChannelAttention(ChannelExcitation):
 
     def __init__(
         self,
-        reduction=16,
-        pool_types=("avg", "max"),
-        use_bias=True,
-        min_units=1,
-        activation="relu",
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 16,
+        pool_types: Sequence[str] = ("avg", "max"),
+        use_bias: bool = True,
+        min_units: int = 1,
+        activation: ActivationLike = "relu",
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(
             reduction=reduction,
             use_bias=use_bias,

@@ -16,6 +16,9 @@ from keras_chattn.layers.excitation_maps import EMPS
 from keras_chattn.layers.excitation_maps import render_emp
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 VARIANTS = (
     "reduced",
@@ -146,16 +149,16 @@ class ContextualConv(AttentionLayer):
 
     def __init__(
         self,
-        variant="reduced",
-        emp="bilinear",
-        context_size=11,
-        ch_units=(16, 4),
-        activation="relu",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        variant: str = "reduced",
+        emp: str = "bilinear",
+        context_size: int = 11,
+        ch_units: tuple[int, int] = (16, 4),
+        activation: ActivationLike = "relu",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.variant = validation.choice("variant", variant, VARIANTS)
         self.emp = validation.choice("emp", emp, tuple(EMPS))

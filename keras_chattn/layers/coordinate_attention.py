@@ -16,6 +16,9 @@ from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -90,17 +93,17 @@ class CoordinateAttention(AttentionLayer):
 
     def __init__(
         self,
-        reduction=32,
-        min_units=8,
-        activation="hard_swish",
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        batchnorm_momentum=0.9,
-        batchnorm_epsilon=1e-5,
-        data_format=None,
+        reduction: int = 32,
+        min_units: int = 8,
+        activation: ActivationLike = "hard_swish",
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        batchnorm_momentum: float = 0.9,
+        batchnorm_epsilon: float = 1e-5,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
         self.min_units = validation.positive_int("min_units", min_units)

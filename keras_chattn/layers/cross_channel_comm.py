@@ -6,6 +6,8 @@ passing, feature decoder, residual). Public research code: jwyang/C3Net.pytorch
 (read, not copied; this layer follows the poster's equations).
 """
 
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
@@ -14,6 +16,9 @@ from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 # Added to the self-affinity when a channel must not message itself; finite,
 # so that a single channel gives a defined (then zeroed) softmax.
@@ -179,19 +184,19 @@ class CrossChannelComm(AttentionLayer):
 
     def __init__(
         self,
-        spatial_size=None,
-        reduction=8,
-        include_self=False,
-        softmax_group_size=None,
-        communication=True,
-        encoder_decoder=True,
-        activation="relu",
-        output_activation="relu",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        spatial_size: int | Sequence[int] | None = None,
+        reduction: int = 8,
+        include_self: bool = False,
+        softmax_group_size: int | None = None,
+        communication: bool = True,
+        encoder_decoder: bool = True,
+        activation: ActivationLike = "relu",
+        output_activation: ActivationLike = "relu",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.spatial_size = _check_spatial_size(spatial_size)
         self.reduction = validation.positive_int("reduction", reduction)

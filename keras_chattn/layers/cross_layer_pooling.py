@@ -13,6 +13,8 @@ from keras import ops
 from keras_chattn.layers.base import built_dense
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -56,13 +58,13 @@ class CrossLayerPooling(keras.layers.Layer):
 
     def __init__(
         self,
-        units=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        units: int | None = None,
+        use_bias: bool = True,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(**kwargs)
         self.units = (
             None if units is None else validation.positive_int("units", units)

@@ -13,6 +13,8 @@ from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 CHANNEL_ENERGIES = ("code", "paper")
 FUSIONS = ("sum", "mean")
@@ -110,15 +112,15 @@ class DualAttention(AttentionLayer):
 
     def __init__(
         self,
-        reduction=8,
-        channel_energy="code",
-        fusion="sum",
-        max_positions=MAX_POSITIONS,
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 8,
+        channel_energy: str = "code",
+        fusion: str = "sum",
+        max_positions: int = MAX_POSITIONS,
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
         self.channel_energy = validation.choice(

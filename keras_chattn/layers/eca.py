@@ -16,6 +16,9 @@ from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 def adaptive_kernel_size(channels, gamma=2, b=1):
@@ -95,15 +98,15 @@ class ECA(AttentionLayer):
 
     def __init__(
         self,
-        kernel_size=None,
-        gamma=2,
-        b=1,
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        kernel_size: int | None = None,
+        gamma: float = 2,
+        b: int = 1,
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.kernel_size = (
             None

@@ -14,6 +14,8 @@ from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 FUSIONS = ("add", "multiply", "both")
 POOLINGS = ("attention", "avg")
@@ -86,15 +88,15 @@ class GlobalContext(AttentionLayer):
 
     def __init__(
         self,
-        reduction=16,
-        min_units=4,
-        fusion="add",
-        pooling="attention",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        data_format=None,
+        reduction: int = 16,
+        min_units: int = 4,
+        fusion: str = "add",
+        pooling: str = "attention",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
         self.min_units = validation.positive_int("min_units", min_units)

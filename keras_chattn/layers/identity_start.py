@@ -45,7 +45,13 @@ class IdentityStart(keras.layers.Layer):
         True
     """
 
-    def __init__(self, block, gate="scalar", data_format=None, **kwargs):
+    def __init__(
+        self,
+        block: keras.layers.Layer | dict,
+        gate: str = "scalar",
+        data_format: str | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         if isinstance(block, dict):
             block = dict(block, config=dict(block.get("config", {})))

@@ -19,6 +19,8 @@ from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.layers.grouped_conv import grouped_conv
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 # SKNet-50's cardinality and the least group width of its 32x4d bottleneck.
 CARDINALITY = 32
@@ -119,19 +121,19 @@ class SelectiveKernel(AttentionLayer):
 
     def __init__(
         self,
-        filters,
-        strides=1,
-        branches=2,
-        groups=CARDINALITY,
-        reduction=16,
-        min_units=32,
-        kernel_initializer="he_normal",
-        kernel_regularizer=None,
-        batchnorm_momentum=0.99,
-        batchnorm_epsilon=1e-5,
-        data_format=None,
+        filters: int,
+        strides: int = 1,
+        branches: int = 2,
+        groups: int = CARDINALITY,
+        reduction: int = 16,
+        min_units: int = 32,
+        kernel_initializer: InitializerLike = "he_normal",
+        kernel_regularizer: RegularizerLike = None,
+        batchnorm_momentum: float = 0.99,
+        batchnorm_epsilon: float = 1e-5,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.filters = validation.positive_int("filters", filters)
         self.strides = validation.positive_int("strides", strides)

@@ -69,7 +69,9 @@ class SimAM(AttentionLayer):
 
     ranks = (3, 4, 5)
 
-    def __init__(self, e_lambda=1e-4, data_format=None, **kwargs):
+    def __init__(
+        self, e_lambda: float = 1e-4, data_format: str | None = None, **kwargs
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.e_lambda = validation.number_in_range(
             "e_lambda", e_lambda, 0.0, None

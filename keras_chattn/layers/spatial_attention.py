@@ -17,6 +17,9 @@ from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import RegularizerLike
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -96,16 +99,16 @@ class SpatialAttention(AttentionLayer):
 
     def __init__(
         self,
-        kernel_size=7,
-        use_batchnorm=True,
-        gate="sigmoid",
-        kernel_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        batchnorm_momentum=0.99,
-        batchnorm_epsilon=1e-5,
-        data_format=None,
+        kernel_size: int = 7,
+        use_batchnorm: bool = True,
+        gate: ActivationLike = "sigmoid",
+        kernel_initializer: InitializerLike = "glorot_uniform",
+        kernel_regularizer: RegularizerLike = None,
+        batchnorm_momentum: float = 0.99,
+        batchnorm_epsilon: float = 1e-5,
+        data_format: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.kernel_size = validation.odd_positive_int(
             "kernel_size", kernel_size
