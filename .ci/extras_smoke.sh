@@ -29,7 +29,6 @@ fresh() {  # fresh <name> <pip requirement>: a venv with only that installed
 smoke() {  # smoke <extra>: install it fresh and run its documented path
     local extra="$1" started=$SECONDS spec
     if [ "$extra" = plain ]; then spec="$wheel"; else spec="$wheel[$extra]"; fi
-    if [ "$extra" = docs ]; then spec="$wheel[docs]"; fi
     fresh "$extra" "$spec"
     py="$work/$extra/bin/python"
     # Run from an empty folder: the installed package, not the checkout.

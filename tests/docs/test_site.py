@@ -3,6 +3,7 @@ link, a missing page or a docstring reference that does not resolve fails
 it), and its API reference holds every public name of every subpackage."""
 
 import importlib
+import os
 import subprocess
 import sys
 import zlib
@@ -51,7 +52,7 @@ def test_site_builds_strictly_and_documents_every_public_name(tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
-        env={"NO_MKDOCS_2_WARNING": "1", **__import__("os").environ},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     documented = inventory_names(site / "objects.inv")
