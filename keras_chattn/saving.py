@@ -9,11 +9,19 @@ one-line message.
 """
 
 import pathlib
+from typing import Any
 
 import keras
 
+from keras_chattn.utils.types import PathLike
 
-def load_model(path, custom_objects=None, compile=True, safe_mode=True):
+
+def load_model(
+    path: PathLike,
+    custom_objects: dict[str, Any] | None = None,
+    compile: bool = True,
+    safe_mode: bool = True,
+) -> keras.Model:
     """Loads a `.keras` model that may hold keras_chattn layers.
 
     Args:

@@ -7,8 +7,12 @@ output; `class_excitation` averages the channel weights per class, the SE
 paper's picture of excitation across depth.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.identity_start import IdentityStart
@@ -16,7 +20,7 @@ from keras_chattn.layers.identity_start import IdentityStart
 BLOCKS = (AttentionLayer, IdentityStart)
 
 
-def attention_layers(model):
+def attention_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
     """The attention blocks of `model`, nested functional models included,
     as {name: layer} in network order."""
     found = {}
@@ -28,7 +32,12 @@ def attention_layers(model):
     return found
 
 
-def attention_maps(model, images, layers=None, batch_size=32):
+def attention_maps(
+    model: keras.Model,
+    images: ArrayLike,
+    layers: Sequence[str] | None = None,
+    batch_size: int = 32,
+) -> dict[str, dict[str, np.ndarray]]:
     """`{block name: {map name: array}}` for `images`, in one pass.
 
     Args:
@@ -129,7 +138,13 @@ def _arguments(layer):
     return inspect.signature(layer.call).parameters
 
 
-def class_excitation(model, images, labels, layers=None, batch_size=32):
+def class_excitation(
+    model: keras.Model,
+    images: ArrayLike,
+    labels: ArrayLike,
+    layers: Sequence[str] | None = None,
+    batch_size: int = 32,
+) -> dict[str, dict[str, Any]]:
     """Mean channel weights per class for every block with channel weights.
 
     Args:

@@ -7,10 +7,13 @@ Lower d means more diverse (less correlated) channels.
 """
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.utils import validation
@@ -23,13 +26,13 @@ DEAD_RELATIVE_NORM = 1e-5
 
 
 def channel_diversity(
-    features,
-    data_format=None,
-    exclude_diagonal=False,
-    reduce=True,
-    centering="spatial",
-    return_dead=False,
-):
+    features: ArrayLike,
+    data_format: str | None = None,
+    exclude_diagonal: bool = False,
+    reduce: bool = True,
+    centering: str = "spatial",
+    return_dead: bool = False,
+) -> float | np.ndarray | tuple[float | np.ndarray, float | np.ndarray]:
     """Mean absolute correlation between the live channels of a map.
 
     For each image, every channel's map x_i (over the H * W positions) is
@@ -136,8 +139,12 @@ def channel_diversity(
 
 
 def diversity_report(
-    model, images, batch_size=32, print_fn=None, centering="spatial"
-):
+    model: keras.Model,
+    images: ArrayLike,
+    batch_size: int = 32,
+    print_fn: Callable[[str], Any] | None = None,
+    centering: str = "spatial",
+) -> list[dict[str, Any]]:
     """Diversity of the input and output of every C3 block of a model.
 
     The poster's claim is that a C3 block's output is more diverse (lower d)

@@ -6,9 +6,12 @@ bilinear coefficients in each dimension (Figure 5 a-d), and the class
 separability of the coefficients by Mann-Whitney tests (Eq. 3, Figure 5 e).
 """
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_chattn.layers.contextual_conv import ContextualConv
 
@@ -45,7 +48,9 @@ def layer_coefficients(model, images, layers, batch_size=64):
     return [np.concatenate(part).astype("float64") for part in parts]
 
 
-def excitation_statistics(model, images, batch_size=64):
+def excitation_statistics(
+    model: keras.Model, images: ArrayLike, batch_size: int = 64
+) -> list[dict[str, Any]]:
     """Tilt and magnitude of every bilinear CC-block's coefficients.
 
     Args:
@@ -80,7 +85,13 @@ def excitation_statistics(model, images, batch_size=64):
     return rows
 
 
-def class_separability(model, images, labels, alpha=0.01, batch_size=64):
+def class_separability(
+    model: keras.Model,
+    images: ArrayLike,
+    labels: ArrayLike,
+    alpha: float = 0.01,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, list[int]]:
     """Eq. 3: how many coefficient distributions differ between two classes.
 
     For every coefficient of every channel of every CC-block (4 per channel),

@@ -10,11 +10,18 @@ relu(sum_k alpha_k A_k), upsampled to the image.
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_chattn.models import graph
 
 
-def grad_cam(model, images, class_index=None, layer="auto", batch_size=32):
+def grad_cam(
+    model: keras.Model,
+    images: ArrayLike,
+    class_index: int | ArrayLike | None = None,
+    layer: str | keras.layers.Layer = "auto",
+    batch_size: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
     """Grad-CAM heat maps of `images`, each scaled to [0, 1].
 
     Args:

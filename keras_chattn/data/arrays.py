@@ -1,14 +1,16 @@
 """CIFAR as NumPy arrays, with no TensorFlow needed for the official files."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
 from keras_chattn.data import tfds_source
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import PathLike
 
 
-def normalize(images, name="cifar10"):
+def normalize(images: ArrayLike, name: str = "cifar10") -> np.ndarray:
     """uint8 NHWC images to float32, scaled to [0, 1] then per channel.
 
     Uses the dataset's training-set channel means and standard deviations.
@@ -37,13 +39,13 @@ def _tfds_arrays(layout, split, found):
 
 
 def load_cifar_arrays(
-    name="cifar10",
-    split="train",
-    data_dir=None,
-    source="auto",
-    limit=None,
-    normalized=False,
-):
+    name: str = "cifar10",
+    split: str = "train",
+    data_dir: PathLike | None = None,
+    source: str = "auto",
+    limit: int | None = None,
+    normalized: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """One split of CIFAR-10 or CIFAR-100 as NumPy arrays.
 
     Reading the official files needs neither TensorFlow nor

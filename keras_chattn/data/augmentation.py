@@ -62,7 +62,7 @@ def numpy_augment(images, rng):
     return out
 
 
-def augmentation_layers(seed=None):
+def augmentation_layers(seed: int | None = None) -> keras.Sequential:
     """The CIFAR augmentation as Keras preprocessing layers (any backend).
 
     A random shift of up to 4 pixels in each direction, filled with zeros,

@@ -1,9 +1,11 @@
 """CIFAR batches from NumPy arrays for any Keras backend (no TensorFlow)."""
 
 import math
+from typing import Any
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_chattn.data import arrays
 from keras_chattn.data import cifar_files
@@ -53,17 +55,17 @@ class CifarBatches(keras.utils.PyDataset):
 
     def __init__(
         self,
-        images,
-        labels,
-        batch_size=128,
-        augment=False,
-        shuffle=False,
-        seed=None,
-        name="cifar10",
-        data_format=None,
-        first_epoch=0,
-        **kwargs,
-    ):
+        images: ArrayLike,
+        labels: ArrayLike,
+        batch_size: int = 128,
+        augment: bool = False,
+        shuffle: bool = False,
+        seed: int | None = None,
+        name: str = "cifar10",
+        data_format: str | None = None,
+        first_epoch: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         images = np.asarray(images)
         labels = np.asarray(labels)

@@ -12,6 +12,8 @@ augmentation depend on the seed and the epoch's index alone, which is what
 makes a resumed run equal to an uninterrupted one.
 """
 
+from typing import TYPE_CHECKING
+
 from keras_chattn.data import arrays
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
@@ -19,24 +21,28 @@ from keras_chattn.data.augmentation import tf_augment
 from keras_chattn.data.tfds_source import tfds_examples
 from keras_chattn.utils import validation
 from keras_chattn.utils.environment import import_tensorflow
+from keras_chattn.utils.types import PathLike
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 def cifar_dataset(
-    name="cifar10",
-    split="train",
-    batch_size=128,
-    augment=None,
-    data_dir=None,
-    source="auto",
-    shuffle=None,
-    seed=None,
-    cache=True,
-    limit=None,
-    drop_remainder=False,
-    data_format=None,
-    epochs=None,
-    first_epoch=0,
-):
+    name: str = "cifar10",
+    split: str = "train",
+    batch_size: int = 128,
+    augment: bool | None = None,
+    data_dir: PathLike | None = None,
+    source: str = "auto",
+    shuffle: bool | None = None,
+    seed: int | None = None,
+    cache: bool = True,
+    limit: int | None = None,
+    drop_remainder: bool = False,
+    data_format: str | None = None,
+    epochs: int | None = None,
+    first_epoch: int = 0,
+) -> "tf.data.Dataset":
     """A batched, prefetching `tf.data.Dataset` of CIFAR images and labels.
 
     Images are float32, scaled to [0, 1] and normalised per channel with the

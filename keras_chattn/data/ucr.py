@@ -21,6 +21,8 @@ import pathlib
 
 import numpy as np
 
+from keras_chattn.utils.types import PathLike
+
 # Packages whose wheels ship .ts files, and where inside them.
 SHIPPED_IN = (("aeon", "datasets/data"), ("sktime", "datasets/data"))
 
@@ -75,7 +77,7 @@ def shipped_dirs():
     return found
 
 
-def available_datasets(data_dir=None):
+def available_datasets(data_dir: PathLike | None = None) -> list[str]:
     """Names of the datasets with both a `_TRAIN.ts` and a `_TEST.ts` file
     in `data_dir` (or, without it, the aeon/sktime wheels), sorted."""
     names = set()
@@ -212,7 +214,12 @@ def znormalize(x):
     return ((x - mean) / np.where(std > 0, std, 1.0)).astype("float32")
 
 
-def load_ucr(name, data_dir=None, normalize=True, fill_missing=0.0):
+def load_ucr(
+    name: str,
+    data_dir: PathLike | None = None,
+    normalize: bool = True,
+    fill_missing: float | None = 0.0,
+) -> UCRDataset:
     """Loads a UCR/UEA dataset's train and test splits.
 
     Args:

@@ -17,12 +17,14 @@ import sys
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_chattn.export.runtimes import EXTRA
 from keras_chattn.export.runtimes import check_format
 from keras_chattn.export.runtimes import load_runtime
 from keras_chattn.export.runtimes import missing_packages
 from keras_chattn.export.runtimes import require
+from keras_chattn.utils.types import PathLike
 
 QUANTIZATIONS = (None, "int8")
 CHECK_IMAGES = 64
@@ -39,7 +41,7 @@ class ExportError(RuntimeError):
 class ExportMismatchError(AssertionError):
     """The exported file's outputs differ from the Keras model's."""
 
-    def __init__(self, message, report):
+    def __init__(self, message: str, report: "ExportReport") -> None:
         super().__init__(message)
         self.report = report
 
@@ -71,15 +73,15 @@ class ExportReport:
 
 
 def export_model(
-    model,
-    path,
-    format,
-    representative_data=None,
-    quantize=None,
-    check_data=None,
-    tolerance=1e-4,
-    min_agreement=0.8,
-):
+    model: keras.Model,
+    path: PathLike,
+    format: str,
+    representative_data: ArrayLike | None = None,
+    quantize: str | None = None,
+    check_data: ArrayLike | None = None,
+    tolerance: float = 1e-4,
+    min_agreement: float = 0.8,
+) -> ExportReport:
     """Exports `model` to `path` and checks the file against the model.
 
     Args:

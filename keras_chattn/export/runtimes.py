@@ -8,8 +8,11 @@ packages come with the `export` extra: `pip install "keras_chattn[export]"`.
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 
 import numpy as np
+
+from keras_chattn.utils.types import PathLike
 
 FORMATS = ("saved_model", "onnx", "litert")
 EXTRA = 'pip install "keras_chattn[export]"'
@@ -35,7 +38,7 @@ def require(module, needed_for):
         ) from None
 
 
-def missing_packages(format):
+def missing_packages(format: str) -> list[str]:
     """The packages `format` needs that cannot be imported (a list)."""
     needed = {
         "saved_model": ["tensorflow"],
@@ -137,7 +140,9 @@ RUNTIMES = {
 }
 
 
-def load_runtime(format, path):
+def load_runtime(
+    format: str, path: PathLike
+) -> Callable[[np.ndarray], np.ndarray]:
     """The runtime of `format` on the file or folder at `path`.
 
     Examples:

@@ -5,6 +5,8 @@ BMVC 2018 (https://arxiv.org/abs/1807.06514). Public code:
 Jongchan/attention-module, `MODELS/bam.py` (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -99,7 +101,7 @@ class BAM(AttentionLayer):
         batchnorm_momentum: float = 0.9,
         batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)

@@ -10,6 +10,8 @@ Dense(C // reduction) -> activation -> Dense(C), the results are summed, and a
 gate turns the sum into one weight per channel.
 """
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -98,7 +100,7 @@ class AttentionLayer(keras.layers.Layer):
     ranks = (4,)
     rank_note = ""
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = validation.data_format(data_format)
         # No spec until build: `check_rank` then refuses a wrong rank with a
@@ -270,7 +272,7 @@ class AttentionLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def __call__(self, inputs, *args, **kwargs):
+    def __call__(self, inputs, *args, **kwargs: Any):
         check_floating(type(self).__name__, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
@@ -307,7 +309,7 @@ class AttentionLayer(keras.layers.Layer):
 CONVOLUTIONS = {3: "Conv1D", 4: "Conv2D", 5: "Conv3D"}
 
 
-def convolution_for(ndim, *args, **kwargs):
+def convolution_for(ndim, *args, **kwargs: Any):
     """The Keras convolution for an `ndim`-D map (Conv1D for a sequence,
     Conv2D for an image, Conv3D for a volume)."""
     return getattr(keras.layers, CONVOLUTIONS[ndim])(*args, **kwargs)
@@ -444,7 +446,7 @@ class ChannelExcitation(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         set_excitation_arguments(

@@ -6,6 +6,8 @@ attention report; public code zhaoy376/Bridge-Attention (`models/BA_module.py`,
 read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -139,7 +141,7 @@ class BridgeAttention(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.input_spec = None  # a list of maps; checked in build

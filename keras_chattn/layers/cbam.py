@@ -6,6 +6,7 @@ Jongchan/attention-module (`MODELS/cbam.py`).
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -113,7 +114,7 @@ class CBAM(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         set_excitation_arguments(

@@ -5,6 +5,7 @@ Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 2.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -111,7 +112,7 @@ class ChannelAttention(ChannelExcitation):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             reduction=reduction,

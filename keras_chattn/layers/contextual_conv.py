@@ -5,6 +5,8 @@ Research (sections 2, 2.1, 3.1.1, 3.1.2). There is no official public code;
 this layer is implemented from the paper.
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -157,7 +159,7 @@ class ContextualConv(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.variant = validation.choice("variant", variant, VARIANTS)

@@ -5,6 +5,8 @@ Network Design", CVPR 2021 (https://arxiv.org/abs/2103.02907). Public code:
 houqb/CoordAttention (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -102,7 +104,7 @@ class CoordinateAttention(AttentionLayer):
         batchnorm_momentum: float = 0.9,
         batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)

@@ -7,6 +7,7 @@ passing, feature decoder, residual). Public research code: jwyang/C3Net.pytorch
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops
@@ -195,7 +196,7 @@ class CrossChannelComm(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.spatial_size = _check_spatial_size(spatial_size)

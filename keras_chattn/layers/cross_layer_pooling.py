@@ -7,6 +7,8 @@ that abstracts the most important channel-wise information before the
 classifier.
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -63,7 +65,7 @@ class CrossLayerPooling(keras.layers.Layer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.units = (

@@ -5,6 +5,8 @@ Scene Segmentation", CVPR 2019 (https://arxiv.org/abs/1809.02983). Public
 code: junfu1115/DANet, `PAM_Module` and `CAM_Module` (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -119,7 +121,7 @@ class DualAttention(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)

@@ -7,6 +7,7 @@ copied).
 """
 
 import math
+from typing import Any
 
 import keras
 from keras import ops
@@ -105,7 +106,7 @@ class ECA(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.kernel_size = (

@@ -6,6 +6,8 @@ Squeeze-Excitation Networks and Beyond", ICCV Workshops 2019
 `ContextBlock` of mmdetection (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -95,7 +97,7 @@ class GlobalContext(AttentionLayer):
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)

@@ -5,6 +5,8 @@ that attention inserted into a trained network leaves its outputs unchanged
 until training moves the gate.
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -50,7 +52,7 @@ class IdentityStart(keras.layers.Layer):
         block: keras.layers.Layer | dict,
         gate: str = "scalar",
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if isinstance(block, dict):

@@ -4,6 +4,9 @@ Model builders, tuners and tests all go through this table, so a block
 registered here is available (and tested) everywhere the day it is added.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 
 from keras_chattn.layers.bam import BAM
@@ -19,6 +22,7 @@ from keras_chattn.layers.selective_kernel import SelectiveKernel
 from keras_chattn.layers.simam import SimAM
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
 from keras_chattn.layers.triplet_attention import TripletAttention
+from keras_chattn.utils.types import AttentionLike
 
 ATTENTION_LAYERS = {
     "se": SqueezeExcite,
@@ -37,7 +41,9 @@ ATTENTION_LAYERS = {
 }
 
 
-def get_attention(spec):
+def get_attention(
+    spec: AttentionLike,
+) -> Callable[..., keras.layers.Layer] | None:
     """Resolves an attention spec to a layer class or factory, or None.
 
     Args:
@@ -88,7 +94,9 @@ def get_attention(spec):
     )
 
 
-def create_attention(spec, **kwargs):
+def create_attention(
+    spec: AttentionLike, **kwargs: Any
+) -> keras.layers.Layer | None:
     """Returns a new attention layer for `spec` (see `get_attention`), or None.
 
     Args:

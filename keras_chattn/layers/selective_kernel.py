@@ -6,6 +6,7 @@ Reference: Li, Wang, Hu and Yang, "Selective Kernel Networks", CVPR 2019
 """
 
 import math
+from typing import Any
 
 import keras
 from keras import ops
@@ -132,7 +133,7 @@ class SelectiveKernel(AttentionLayer):
         batchnorm_momentum: float = 0.99,
         batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.filters = validation.positive_int("filters", filters)

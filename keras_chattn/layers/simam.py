@@ -6,6 +6,8 @@ Attention Module for Convolutional Neural Networks", ICML 2021
 ZjjConan/SimAM (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -70,7 +72,10 @@ class SimAM(AttentionLayer):
     ranks = (3, 4, 5)
 
     def __init__(
-        self, e_lambda: float = 1e-4, data_format: str | None = None, **kwargs
+        self,
+        e_lambda: float = 1e-4,
+        data_format: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.e_lambda = validation.number_in_range(

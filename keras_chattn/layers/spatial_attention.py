@@ -4,6 +4,8 @@ Reference: Woo, Park, Lee and Kweon, "CBAM: Convolutional Block Attention
 Module", ECCV 2018 (https://arxiv.org/abs/1807.06521), Eq. 3.
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -107,7 +109,7 @@ class SpatialAttention(AttentionLayer):
         batchnorm_momentum: float = 0.99,
         batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.kernel_size = validation.odd_positive_int(

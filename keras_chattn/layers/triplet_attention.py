@@ -6,6 +6,8 @@ Convolutional Triplet Attention Module", WACV 2021
 landskape-ai/triplet-attention (read, not copied).
 """
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -107,7 +109,7 @@ class TripletAttention(AttentionLayer):
         batchnorm_momentum: float = 0.99,
         batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.kernel_size = validation.odd_positive_int(

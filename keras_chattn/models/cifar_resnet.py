@@ -10,6 +10,8 @@ code the C3 and CBAM CIFAR experiments build on
 (akamaster/pytorch_resnet_cifar10); each of these is an argument.
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import heads
@@ -19,29 +21,33 @@ from keras_chattn.models import weights as model_weights
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import apply_basic_block
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import PathLike
 
 SHORTCUTS = ("A", "B")
 
 
 def cifar_resnet(
-    depth=20,
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    depth: int = 20,
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """Builds a CIFAR ResNet of depth 6n + 2 (20, 32, 44, 56, 110, ...).
 
     Placement: the attention block goes on the residual branch of every basic
@@ -153,23 +159,23 @@ def cifar_resnet(
 
 
 def CifarResNet20(
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """CIFAR ResNet-20: `cifar_resnet(20, ...)`.
 
     See `cifar_resnet` for every argument.
@@ -196,23 +202,23 @@ def CifarResNet20(
 
 
 def CifarResNet32(
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """CIFAR ResNet-32: `cifar_resnet(32, ...)`.
 
     See `cifar_resnet` for every argument.
@@ -239,23 +245,23 @@ def CifarResNet32(
 
 
 def CifarResNet44(
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """CIFAR ResNet-44: `cifar_resnet(44, ...)`.
 
     See `cifar_resnet` for every argument.
@@ -282,23 +288,23 @@ def CifarResNet44(
 
 
 def CifarResNet56(
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """CIFAR ResNet-56: `cifar_resnet(56, ...)`.
 
     See `cifar_resnet` for every argument.
@@ -325,23 +331,23 @@ def CifarResNet56(
 
 
 def CifarResNet110(
-    shortcut="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    shortcut: str = "A",
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 10,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """CIFAR ResNet-110: `cifar_resnet(110, ...)`.
 
     See `cifar_resnet` for every argument.

@@ -48,6 +48,7 @@ import keras
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import AttentionLike
 
 PLACEMENTS = (
     "branch",
@@ -156,7 +157,11 @@ class AttentionSpec:
         return layer(x)
 
 
-def attention_spec(attention, attention_kwargs=None, scale="imagenet"):
+def attention_spec(
+    attention: AttentionLike | AttentionSpec,
+    attention_kwargs: dict[str, Any] | None = None,
+    scale: str = "imagenet",
+) -> AttentionSpec | None:
     """One `AttentionSpec` (or None) for anything `get_attention` takes.
 
     An `AttentionSpec` is returned as it is, so block helpers can take

@@ -15,22 +15,25 @@ and ReLU) takes the place of every 3x3 convolution but the network's first
 (`{name}_conv{i}_attention`).
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import placement
+from keras_chattn.utils.types import AttentionArg
 
 
 def apply_plain_stage(
-    x,
-    filters,
-    convs,
-    attention=None,
-    attention_kwargs=None,
-    name=None,
-    first_stage=False,
-    conv_outputs=None,
-    conv_bias=True,
-):
+    x: keras.KerasTensor,
+    filters: int,
+    convs: int,
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    name: str | None = None,
+    first_stage: bool = False,
+    conv_outputs: list | None = None,
+    conv_bias: bool = True,
+) -> keras.KerasTensor:
     """`convs` 3x3 ReLU convolutions, each followed by its attention block.
 
     Args:

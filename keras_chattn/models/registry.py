@@ -1,6 +1,10 @@
 """Model builders by name, for command lines, configs and hypermodels."""
 
 import inspect
+from collections.abc import Callable
+from typing import Any
+
+import keras
 
 from keras_chattn.models.cifar_resnet import CifarResNet20
 from keras_chattn.models.cifar_resnet import CifarResNet32
@@ -33,7 +37,7 @@ MODEL_BUILDERS = {
 }
 
 
-def get_model_builder(name):
+def get_model_builder(name: str) -> Callable[..., keras.Model]:
     """The builder function registered as `name` (case-insensitive).
 
     Examples:
@@ -51,7 +55,7 @@ def get_model_builder(name):
     return MODEL_BUILDERS[key]
 
 
-def builder_arguments(name):
+def builder_arguments(name: str) -> tuple[str, ...]:
     """The keyword arguments the builder registered as `name` takes.
 
     Lets a command line pass an architecture flag only to the builders that
@@ -67,7 +71,7 @@ def builder_arguments(name):
     return tuple(inspect.signature(get_model_builder(name)).parameters)
 
 
-def build_model(name, **kwargs):
+def build_model(name: str, **kwargs: Any) -> keras.Model:
     """Calls the builder registered as `name` with `kwargs`.
 
     A keyword the builder does not take (say `stem` for a VGG) is an error

@@ -18,12 +18,15 @@ Both helpers take the same keywords: `stride`, `shortcut`, `conv_style`,
 `attention`, `attention_kwargs`, `name`, `conv_outputs`.
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.shortcut import ChannelPadShortcut
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import AttentionLike
 
 SHORTCUTS = ("identity", "conv", "pad")
 
@@ -59,16 +62,16 @@ def finish_residual(x, residual, features, spec, name, conv_outputs):
 
 
 def apply_bottleneck_block(
-    x,
-    filters,
-    stride=1,
-    shortcut="identity",
-    conv_style=None,
-    attention=None,
-    attention_kwargs=None,
-    name=None,
-    conv_outputs=None,
-):
+    x: keras.KerasTensor,
+    filters: int,
+    stride: int = 1,
+    shortcut: str = "identity",
+    conv_style: str | None = None,
+    attention: AttentionLike | placement.AttentionSpec = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    name: str | None = None,
+    conv_outputs: list | None = None,
+) -> keras.KerasTensor:
     """The ResNet-50/101/152 block of keras.applications (ResNet v1).
 
     1x1 (`filters`, stride here as in keras.applications) -> 3x3 -> 1x1
@@ -122,16 +125,16 @@ def apply_bottleneck_block(
 
 
 def apply_basic_block(
-    x,
-    filters,
-    stride=1,
-    shortcut="identity",
-    conv_style=None,
-    attention=None,
-    attention_kwargs=None,
-    name=None,
-    conv_outputs=None,
-):
+    x: keras.KerasTensor,
+    filters: int,
+    stride: int = 1,
+    shortcut: str = "identity",
+    conv_style: str | None = None,
+    attention: AttentionLike | placement.AttentionSpec = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    name: str | None = None,
+    conv_outputs: list | None = None,
+) -> keras.KerasTensor:
     """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
 
     3x3 (stride) -> BN -> ReLU -> 3x3 -> BN -> attention -> add shortcut ->

@@ -5,6 +5,8 @@ Recognition", CVPR 2016. Layer names and weight shapes follow
 `keras.applications.ResNet50/101/152`, so their weights load unchanged.
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import heads
@@ -15,6 +17,9 @@ from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import apply_basic_block
 from keras_chattn.models.residual_blocks import apply_bottleneck_block
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import PathLike
 
 STEMS = ("imagenet", "cifar")
 
@@ -52,21 +57,21 @@ def _stem(x, stem, conv_style, conv_outputs):
 
 
 def resnet(
-    depth,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    depth: int,
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """Builds an ImageNet-style ResNet of the given depth (18 ... 152).
 
     Placement: each residual block gets its attention block on the residual
@@ -191,20 +196,20 @@ def resnet(
 
 
 def ResNet18(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """ResNet-18: `resnet(18, ...)`, without ImageNet weights.
 
     See `resnet` for every argument.
@@ -228,20 +233,20 @@ def ResNet18(
 
 
 def ResNet34(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """ResNet-34: `resnet(34, ...)`, without ImageNet weights.
 
     See `resnet` for every argument.
@@ -265,20 +270,20 @@ def ResNet34(
 
 
 def ResNet50(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """ResNet-50: `resnet(50, ...)` (ImageNet weights: keras.applications).
 
     See `resnet` for every argument.
@@ -302,20 +307,20 @@ def ResNet50(
 
 
 def ResNet101(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """ResNet-101: `resnet(101, ...)` (ImageNet weights: keras.applications).
 
     See `resnet` for every argument.
@@ -339,20 +344,20 @@ def ResNet101(
 
 
 def ResNet152(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    stem="imagenet",
-    conv_bias=True,
-    head="gap",
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
+    conv_bias: bool = True,
+    head: str = "gap",
+    name: str | None = None,
+) -> keras.Model:
     """ResNet-152: `resnet(152, ...)` (ImageNet weights: keras.applications).
 
     See `resnet` for every argument.

@@ -13,6 +13,8 @@ classifier.
 """
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -22,6 +24,9 @@ from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import finish_residual
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import InitializerLike
 
 
 def _positive_ints(name, values):
@@ -74,22 +79,22 @@ def apply_sequence_block(
 
 
 def resnet1d(
-    input_shape=None,
-    classes=2,
-    attention=None,
-    attention_kwargs=None,
-    filters=(64, 128, 128),
-    kernel_sizes=(8, 5, 3),
-    include_top=True,
-    pooling=None,
-    classifier_activation="softmax",
-    input_tensor=None,
-    batchnorm_momentum=0.99,
-    batchnorm_epsilon=1e-3,
-    kernel_initializer="glorot_uniform",
-    conv_bias=True,
-    name="resnet1d",
-):
+    input_shape: tuple[int | None, ...] | None = None,
+    classes: int = 2,
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    filters: Sequence[int] = (64, 128, 128),
+    kernel_sizes: Sequence[int] = (8, 5, 3),
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: ActivationLike | None = "softmax",
+    input_tensor: keras.KerasTensor | None = None,
+    batchnorm_momentum: float = 0.99,
+    batchnorm_epsilon: float = 1e-3,
+    kernel_initializer: InitializerLike = "glorot_uniform",
+    conv_bias: bool = True,
+    name: str = "resnet1d",
+) -> keras.Model:
     """Builds the time-series ResNet of Wang et al. 2017 with attention.
 
     The defaults are the baseline's (Fawaz et al. 2019's Keras code: Keras'

@@ -11,6 +11,8 @@ stages after the first starting with a stride-2 block whose shortcut is a
 """
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -20,28 +22,31 @@ from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import apply_basic_block
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import InitializerLike
 
 STAGE_BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
 def resnet3d(
-    depth=18,
-    input_shape=None,
-    classes=400,
-    attention=None,
-    attention_kwargs=None,
-    widths=(64, 128, 256, 512),
-    stem_strides=(1, 2, 2),
-    include_top=True,
-    pooling=None,
-    classifier_activation="softmax",
-    input_tensor=None,
-    batchnorm_momentum=0.9,
-    batchnorm_epsilon=1e-5,
-    kernel_initializer="he_normal",
-    conv_bias=False,
-    name=None,
-):
+    depth: int = 18,
+    input_shape: tuple[int | None, ...] | None = None,
+    classes: int = 400,
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    widths: Sequence[int] = (64, 128, 256, 512),
+    stem_strides: Sequence[int] = (1, 2, 2),
+    include_top: bool = True,
+    pooling: str | None = None,
+    classifier_activation: ActivationLike | None = "softmax",
+    input_tensor: keras.KerasTensor | None = None,
+    batchnorm_momentum: float = 0.9,
+    batchnorm_epsilon: float = 1e-5,
+    kernel_initializer: InitializerLike = "he_normal",
+    conv_bias: bool = False,
+    name: str | None = None,
+) -> keras.Model:
     """Builds a 3-D ResNet-10/18/34 with attention blocks.
 
     Placement as in the 2-D ResNets: `"branch"` blocks (SE, CBAM-3D, ECA,

@@ -1,5 +1,7 @@
 """The parameter-free "option A" shortcut of He et al.'s CIFAR ResNets."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -34,7 +36,13 @@ class ChannelPadShortcut(keras.layers.Layer):
         ((1, 4, 4, 32), 0.0, 16.0)
     """
 
-    def __init__(self, filters, stride=1, data_format=None, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        stride: int = 1,
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.filters = validation.positive_int("filters", filters)
         self.stride = validation.positive_int("stride", stride)

@@ -8,6 +8,8 @@ channels doubling after each pool; head FC(128, relu), FC(classes, softmax)
 on the flattened last map; the attention block after every Conv2D.
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import heads
@@ -16,6 +18,9 @@ from keras_chattn.models import placement
 from keras_chattn.models import weights as model_weights
 from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import PathLike
 
 # dataset: (input shape, classes, stages, convs per stage, pool, growth)
 _CONFIGS = {
@@ -26,21 +31,21 @@ _CONFIGS = {
 
 
 def small_cnn(
-    dataset="cifar10",
-    base_width=32,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=None,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    conv_bias=True,
-    name=None,
-):
+    dataset: str = "cifar10",
+    base_width: int = 32,
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int | None = None,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    conv_bias: bool = True,
+    name: str | None = None,
+) -> keras.Model:
     """Builds the CC-block paper's Table 1 network for `dataset`.
 
     Convolutions use "same" padding and max-pools "same" padding, which gives

@@ -1,6 +1,8 @@
 """What each attention block of a model costs: parameters and multiply-adds."""
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -67,7 +69,9 @@ class SummaryRows(list):
         )
 
 
-def summary_table(model, print_fn=print):
+def summary_table(
+    model: keras.Model, print_fn: Callable[[str], Any] | None = print
+) -> SummaryRows:
     """Parameters and multiply-adds of every attention block and the model.
 
     The bridge head (`head="bridge"`, a `CrossLayerPooling` named

@@ -10,6 +10,8 @@ original untouched.
 
 import re
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -17,18 +19,19 @@ from keras_chattn.layers.identity_start import IdentityStart
 from keras_chattn.models import graph
 from keras_chattn.models import placement
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import AttentionLike
 
 SUPPORTED = ("branch", "after_3x3", "stage_input", "stage_output", "head")
 
 
 def add_attention(
-    model,
-    attention,
-    attention_kwargs=None,
-    where="auto",
-    start_as_identity=False,
-    name_prefix=None,
-):
+    model: keras.Model,
+    attention: AttentionLike,
+    attention_kwargs: dict[str, Any] | None = None,
+    where: str | Sequence[str] = "auto",
+    start_as_identity: bool = False,
+    name_prefix: str | None = None,
+) -> keras.Model:
     """A copy of `model` with attention blocks inserted.
 
     Args:

@@ -5,6 +5,8 @@ Large-Scale Image Recognition", ICLR 2015. Layer names and weight shapes
 follow `keras.applications.VGG16/VGG19`, so their weights load unchanged.
 """
 
+from typing import Any
+
 import keras
 
 from keras_chattn.models import heads
@@ -13,26 +15,29 @@ from keras_chattn.models import placement
 from keras_chattn.models import weights as model_weights
 from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import ActivationLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import PathLike
 
 _CONVS_PER_BLOCK = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 _BLOCK_FILTERS = (64, 128, 256, 512, 512)
 
 
 def vgg(
-    depth,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    conv_bias=True,
-    name=None,
-):
+    depth: int,
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    conv_bias: bool = True,
+    name: str | None = None,
+) -> keras.Model:
     """Builds VGG-16 or VGG-19.
 
     Placement: the attention block follows every convolution (after its
@@ -127,19 +132,19 @@ def vgg(
 
 
 def VGG16(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    conv_bias=True,
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    conv_bias: bool = True,
+    name: str | None = None,
+) -> keras.Model:
     """VGG-16: `vgg(16, ...)`. See `vgg` for every argument."""
     return vgg(
         16,
@@ -159,19 +164,19 @@ def VGG16(
 
 
 def VGG19(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=1000,
-    classifier_activation="softmax",
-    attention=None,
-    attention_kwargs=None,
-    head="gap",
-    conv_bias=True,
-    name=None,
-):
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
+    input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: ActivationLike | None = "softmax",
+    attention: AttentionArg = None,
+    attention_kwargs: dict[str, Any] | None = None,
+    head: str = "gap",
+    conv_bias: bool = True,
+    name: str | None = None,
+) -> keras.Model:
     """VGG-19: `vgg(19, ...)`. See `vgg` for every argument."""
     return vgg(
         19,

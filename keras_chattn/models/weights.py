@@ -15,8 +15,10 @@ import warnings
 import zipfile
 
 import h5py
+import keras
 
 from keras_chattn.utils import environment
+from keras_chattn.utils.types import PathLike
 
 # Where keras.applications downloads its ImageNet weights from.
 IMAGENET_HOST = ("storage.googleapis.com", 443)
@@ -82,7 +84,7 @@ def load_weights(model, weights, application, file_stem, include_top, **app):
     return model
 
 
-def copy_weights_by_name(source, target):
+def copy_weights_by_name(source: keras.Model, target: keras.Model) -> int:
     """Copies every layer's weights from `source` to the same-named layer.
 
     Layers that only `target` has (attention blocks) keep their fresh
@@ -111,7 +113,9 @@ def copy_weights_by_name(source, target):
     return copied
 
 
-def load_weights_file(model, path, partial=False):
+def load_weights_file(
+    model: keras.Model, path: PathLike, partial: bool = False
+) -> keras.Model:
     """Loads a `.weights.h5` (or `.keras`) file saved from the same model.
 
     The file's layers and weight shapes are compared with the model's

@@ -1,17 +1,21 @@
 """A callback that writes attention overlays to TensorBoard every epoch."""
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_chattn.analysis.attention_maps import attention_maps
 from keras_chattn.plotting.figures import displayable
 from keras_chattn.utils.environment import import_tensorflow
+from keras_chattn.utils.types import PathLike
 
 # Maps that are one value per position (after averaging over channels).
 SPATIAL = ("spatial", "energy", "excitation", "attention", "context")
 
 
-def overlays(images, maps):
+def overlays(images: ArrayLike, maps: ArrayLike) -> np.ndarray:
     """`images` (N, H, W, 3) blended with `maps` (N, h, w) as a red heat
     layer: uint8 (N, H, W, 3), the image dimmed where attention is low."""
     images = displayable(images)
@@ -56,8 +60,13 @@ class AttentionImages(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, images, log_dir, display_images=None, layers=None, every=1
-    ):
+        self,
+        images: ArrayLike,
+        log_dir: PathLike,
+        display_images: ArrayLike | None = None,
+        layers: Sequence[str] | None = None,
+        every: int = 1,
+    ) -> None:
         super().__init__()
         self.images = np.asarray(images)
         self.display_images = (

@@ -5,7 +5,15 @@ bars; save it with `figure.savefig(path)`. Images may be uint8 or floats
 (normalised images are rescaled to [0, 1] per image for display).
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _pyplot():
@@ -56,13 +64,13 @@ def _caption(index, labels, predictions, class_names):
 
 
 def spatial_maps(
-    images,
-    maps,
-    labels=None,
-    predictions=None,
-    class_names=None,
-    title="Spatial attention",
-):
+    images: ArrayLike,
+    maps: dict[str, ArrayLike],
+    labels: ArrayLike | None = None,
+    predictions: ArrayLike | None = None,
+    class_names: Sequence[str] | None = None,
+    title: str = "Spatial attention",
+) -> "Figure":
     """Each image beside its maps, overlaid on it.
 
     Args:
@@ -89,7 +97,11 @@ def spatial_maps(
     )
 
 
-def channel_excitation(excitation, class_names=None, title=None):
+def channel_excitation(
+    excitation: dict[str, Any],
+    class_names: Sequence[str] | None = None,
+    title: str | None = None,
+) -> "Figure":
     """How each class moves each channel's weight, one panel per block.
 
     `excitation` is the result of `keras_chattn.analysis.class_excitation`
@@ -128,7 +140,12 @@ def channel_excitation(excitation, class_names=None, title=None):
     return figure
 
 
-def cc_excitation(excitation, image=None, channels=8, title="CC excitation"):
+def cc_excitation(
+    excitation: dict[str, Any],
+    image: ArrayLike | None = None,
+    channels: int = 8,
+    title: str = "CC excitation",
+) -> "Figure":
     """A CC-block's excitation maps of one image, the `channels` most
     varied ones (`excitation` of shape `(H, W, C)`)."""
     plt = _pyplot()
@@ -156,7 +173,9 @@ def cc_excitation(excitation, image=None, channels=8, title="CC excitation"):
     return figure
 
 
-def affinity(matrices, title="C3 channel affinity"):
+def affinity(
+    matrices: dict[str, ArrayLike], title: str = "C3 channel affinity"
+) -> "Figure":
     """C3's channel-to-channel affinities, `{title: (C, C)}` (e.g. the
     mean over images of each block's `"affinity"`)."""
     plt = _pyplot()
@@ -175,8 +194,12 @@ def affinity(matrices, title="C3 channel affinity"):
 
 
 def grad_cam_overlays(
-    images, heat_maps, labels=None, predictions=None, class_names=None
-):
+    images: ArrayLike,
+    heat_maps: ArrayLike,
+    labels: ArrayLike | None = None,
+    predictions: ArrayLike | None = None,
+    class_names: Sequence[str] | None = None,
+) -> "Figure":
     """Grad-CAM of several models side by side (e.g. with and without
     attention): `heat_maps` and `predictions` map a model's name to its
     `(N, H, W)` maps and `(N,)` predicted classes."""

@@ -8,13 +8,14 @@ import time
 import keras
 
 from keras_chattn.utils import files
+from keras_chattn.utils.types import PathLike
 
 
 class HistoryError(ValueError):
     """A history CSV that this package did not write (or that was edited)."""
 
 
-def read_history(path):
+def read_history(path: PathLike) -> list[dict[str, float]]:
     """Rows of a history CSV as dicts of floats (epoch as int), or [].
 
     Raises `HistoryError`, naming the file, when it is not a history this
@@ -93,7 +94,7 @@ class EpochCSVLogger(keras.callbacks.Callback):
         path: the CSV file.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: PathLike) -> None:
         super().__init__()
         self.path = pathlib.Path(path)
         self._epoch_start = None

@@ -25,6 +25,7 @@ import pathlib
 import keras
 
 from keras_chattn.utils import files
+from keras_chattn.utils.types import PathLike
 
 STATE = "state.json"
 WEIGHTS_PATTERN = "epoch-{epoch:04d}.weights.h5"
@@ -61,7 +62,7 @@ def read_backup_state(backup_dir):
     return {"epochs_done": int(epochs_done), "weights": weights}
 
 
-def epochs_done(backup_dir):
+def epochs_done(backup_dir: PathLike) -> int:
     """How many epochs the backup in `backup_dir` holds (0 without one).
 
     Build the training data for the epochs that remain from it (e.g.
@@ -102,7 +103,7 @@ class RunBackup(keras.callbacks.Callback):
         backup_dir: the folder of the backup.
     """
 
-    def __init__(self, backup_dir):
+    def __init__(self, backup_dir: PathLike) -> None:
         super().__init__()
         self.backup_dir = pathlib.Path(backup_dir)
 
@@ -148,8 +149,12 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, path, monitor="val_accuracy", mode="max", best_so_far=None
-    ):
+        self,
+        path: PathLike,
+        monitor: str = "val_accuracy",
+        mode: str = "max",
+        best_so_far: float | None = None,
+    ) -> None:
         super().__init__()
         self.path = pathlib.Path(path)
         self.monitor = monitor

@@ -11,7 +11,9 @@ from keras_chattn.utils import validation
 STRATEGIES = ("none", "mirrored", "multiworker")
 
 
-def distribution_scope(strategy="none"):
+def distribution_scope(
+    strategy: str = "none",
+) -> contextlib.AbstractContextManager:
     """A context manager to build and compile the model under.
 
     - "none": one device.

@@ -1,5 +1,7 @@
 """Cross-entropy on integer labels with label smoothing."""
 
+from typing import Any
+
 import keras
 
 from keras_chattn.utils import validation
@@ -28,7 +30,12 @@ class SparseSmoothedCrossentropy(keras.losses.Loss):
         0.6931
     """
 
-    def __init__(self, label_smoothing=0.1, from_logits=False, **kwargs):
+    def __init__(
+        self,
+        label_smoothing: float = 0.1,
+        from_logits: bool = False,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("name", "sparse_smoothed_crossentropy")
         super().__init__(**kwargs)
         self.label_smoothing = validation.number_in_range(

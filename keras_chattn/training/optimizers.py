@@ -5,6 +5,8 @@ the new blocks to learn faster than the backbone they sit in.
 """
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -36,7 +38,9 @@ class ScaledSGD(keras.optimizers.SGD):
         0.1
     """
 
-    def __init__(self, scales=(), **kwargs):
+    def __init__(
+        self, scales: Sequence[tuple[str, float]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.scales = _check_scales(scales)
         self._compiled = [(re.compile(p), f) for p, f in self.scales]

@@ -2,6 +2,7 @@
 
 import dataclasses
 import pathlib
+from collections.abc import Sequence
 
 import keras
 
@@ -12,6 +13,7 @@ from keras_chattn.training.optimizers import ScaledSGD
 from keras_chattn.training.schedule import WarmupSchedule
 from keras_chattn.utils import validation
 from keras_chattn.utils.environment import tensorboard_available
+from keras_chattn.utils.types import PathLike
 
 BEST_MODEL = "best_model.keras"
 HISTORY = "history.csv"
@@ -51,22 +53,22 @@ class TrainingRecipe:
 
 
 def cifar_recipe(
-    epochs,
-    steps_per_epoch,
-    batch_size=128,
-    learning_rate=None,
-    momentum=0.9,
-    nesterov=True,
-    weight_decay=5e-4,
-    schedule="cosine",
-    warmup_epochs=None,
-    label_smoothing=0.0,
-    classes=10,
-    output_dir=None,
-    monitor="val_accuracy",
-    tensorboard=True,
-    learning_rate_scales=None,
-):
+    epochs: int,
+    steps_per_epoch: int,
+    batch_size: int = 128,
+    learning_rate: float | None = None,
+    momentum: float = 0.9,
+    nesterov: bool = True,
+    weight_decay: float = 5e-4,
+    schedule: str = "cosine",
+    warmup_epochs: int | None = None,
+    label_smoothing: float = 0.0,
+    classes: int = 10,
+    output_dir: PathLike | None = None,
+    monitor: str = "val_accuracy",
+    tensorboard: bool = True,
+    learning_rate_scales: Sequence[tuple[str, float]] | None = None,
+) -> TrainingRecipe:
     """The CIFAR training recipe of ResNet papers, as Keras objects.
 
     SGD with momentum 0.9 (Nesterov), weight decay 5e-4 on kernels (not on
@@ -206,7 +208,11 @@ def cifar_recipe(
     )
 
 
-def run_callbacks(output_dir, monitor="val_accuracy", tensorboard=True):
+def run_callbacks(
+    output_dir: PathLike,
+    monitor: str = "val_accuracy",
+    tensorboard: bool = True,
+) -> list[keras.callbacks.Callback]:
     """The resumable run's callbacks writing into `output_dir` (see above)."""
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """The CIFAR recipe's learning rate: warm-up, then cosine or steps."""
 
 import math
+from collections.abc import Sequence
 
 import keras
 
@@ -40,13 +41,13 @@ class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(
         self,
-        peak_learning_rate,
-        total_steps,
-        warmup_steps=0,
-        decay="cosine",
-        boundaries=(0.5, 0.75),
-        factor=0.1,
-    ):
+        peak_learning_rate: float,
+        total_steps: int,
+        warmup_steps: int = 0,
+        decay: str = "cosine",
+        boundaries: Sequence[float] = (0.5, 0.75),
+        factor: float = 0.1,
+    ) -> None:
         self.peak_learning_rate = validation.number_in_range(
             "peak_learning_rate", peak_learning_rate, 0.0, None
         )

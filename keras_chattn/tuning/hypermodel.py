@@ -2,6 +2,9 @@
 
 import inspect
 import json
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -96,18 +99,18 @@ class AttentionHyperModel(keras_tuner.HyperModel):
 
     def __init__(
         self,
-        builder="cifar_resnet20",
-        input_shape=(32, 32, 3),
-        classes=10,
-        blocks=None,
-        search_learning_rate=True,
-        search_weight_decay=False,
-        epochs=1,
-        steps_per_epoch=1,
-        conditional=True,
-        builder_kwargs=None,
-        **kwargs,
-    ):
+        builder: str | Callable[..., keras.Model] = "cifar_resnet20",
+        input_shape: tuple[int | None, ...] = (32, 32, 3),
+        classes: int = 10,
+        blocks: Sequence[str] | None = None,
+        search_learning_rate: bool = True,
+        search_weight_decay: bool = False,
+        epochs: int = 1,
+        steps_per_epoch: int = 1,
+        conditional: bool = True,
+        builder_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         # What flattened() rebuilds the hypermodel from.
         self._arguments = {
@@ -220,7 +223,7 @@ class AttentionHyperModel(keras_tuner.HyperModel):
         ).compile(model)
         return model
 
-    def fit(self, hp, model, *args, **kwargs):
+    def fit(self, hp, model, *args, **kwargs: Any):
         callbacks = list(kwargs.pop("callbacks", []))
         callbacks.append(keras.callbacks.TerminateOnNaN())
         return model.fit(*args, callbacks=callbacks, **kwargs)

@@ -6,6 +6,8 @@ import json
 import math
 import pathlib
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import keras_tuner
@@ -17,6 +19,7 @@ from keras_chattn.tuning.hypermodel import search_space
 from keras_chattn.utils import environment
 from keras_chattn.utils import files
 from keras_chattn.utils import validation
+from keras_chattn.utils.types import PathLike
 
 TUNERS = ("random", "hyperband", "bayesian")
 OBJECTIVE = "val_accuracy"
@@ -41,7 +44,7 @@ class TrialRecorder(keras.callbacks.Callback):
     as itself, so the tuner can read what it recorded after the fit.
     """
 
-    def __init__(self, monitor=OBJECTIVE):
+    def __init__(self, monitor: str = OBJECTIVE) -> None:
         super().__init__()
         self.monitor = monitor
         self.best = -math.inf
@@ -170,17 +173,17 @@ def _cell(value):
 
 
 def make_tuner(
-    hypermodel,
+    hypermodel: AttentionHyperModel,
     *,
-    tuner="random",
-    max_trials=4,
-    epochs=1,
-    directory="runs/tune",
-    project_name="search",
-    resume=False,
-    seed=0,
-    max_consecutive_failed_trials=3,
-):
+    tuner: str = "random",
+    max_trials: int = 4,
+    epochs: int = 1,
+    directory: PathLike = "runs/tune",
+    project_name: str = "search",
+    resume: bool = False,
+    seed: int = 0,
+    max_consecutive_failed_trials: int = 3,
+) -> keras_tuner.Tuner:
     """The tuner for `search` (see there); refuses to reuse a directory
     unless `resume`."""
     validation.choice("tuner", tuner, TUNERS, ordered=True)
@@ -222,20 +225,20 @@ def make_tuner(
 
 
 def search(
-    train,
-    validation,
-    hypermodel=None,
-    tuner="random",
-    max_trials=4,
-    epochs=1,
-    directory="runs/tune",
-    project_name="search",
-    resume=False,
-    seed=0,
-    verbose=1,
-    callbacks=(),
-    settings=None,
-):
+    train: Any,
+    validation: Any,
+    hypermodel: AttentionHyperModel | None = None,
+    tuner: str = "random",
+    max_trials: int = 4,
+    epochs: int = 1,
+    directory: PathLike = "runs/tune",
+    project_name: str = "search",
+    resume: bool = False,
+    seed: int = 0,
+    verbose: int = 1,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    settings: dict[str, Any] | None = None,
+) -> SearchResults:
     """Searches blocks and hyperparameters; returns a `SearchResults`.
 
     Args:
@@ -361,7 +364,7 @@ def _differences(previous, current, prefix=""):
     return changed
 
 
-def trial_rows(engine):
+def trial_rows(engine: keras_tuner.Tuner) -> list[dict[str, Any]]:
     """One dict per trial of `engine` (all statuses), in trial order."""
     rows = []
     for trial_id, trial in sorted(engine.oracle.trials.items()):
@@ -396,7 +399,7 @@ def trial_rows(engine):
     return rows
 
 
-def write_results(results, directory):
+def write_results(results: SearchResults, directory: PathLike) -> None:
     """results.csv, best_hyperparameters.json and trials.png in `directory`."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

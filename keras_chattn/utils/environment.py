@@ -14,7 +14,7 @@ CONNECT_TIMEOUT_SECONDS = 3.0
 TUNER_ID_VARIABLE = "KERASTUNER_TUNER_ID"
 
 
-def tensorflow_available():
+def tensorflow_available() -> bool:
     """True when TensorFlow can be imported."""
     try:
         import tensorflow  # noqa: F401

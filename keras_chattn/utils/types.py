@@ -1,6 +1,8 @@
 """Type aliases of the public signatures (what Keras itself accepts)."""
 
+import os
 from collections.abc import Callable
+from collections.abc import Sequence
 
 import keras
 
@@ -10,3 +12,10 @@ ActivationLike = str | Callable
 InitializerLike = str | keras.initializers.Initializer
 # A regularizer name or instance, or None for none.
 RegularizerLike = str | keras.regularizers.Regularizer | None
+# A file or folder path.
+PathLike = str | os.PathLike
+# One attention block for a builder: a registry name ("cbam"), a layer class
+# or any callable returning a new layer, or None (or "none") for none.
+AttentionLike = str | Callable[..., keras.layers.Layer] | None
+# One block for every stage, or a sequence of one per stage.
+AttentionArg = AttentionLike | Sequence[AttentionLike]
