@@ -39,7 +39,7 @@ EXTRAS = set(
         "optional-dependencies"
     ]
 )
-MARKERS = {"slow", "not slow"}
+MARKERS = {"slow", "release"}
 ENV_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 SHELL_BLOCKS = all_blocks({"bash", "sh", "console"})
 PYTHON_PAGES = [
@@ -99,7 +99,12 @@ def check_command(command):
         while rest:
             token = rest.pop(0)
             if token == "-m":
-                assert rest.pop(0) in MARKERS, command
+                words = rest.pop(0).split()
+                assert all(
+                    w in MARKERS or w in ("and", "or", "not") for w in words
+                ), command
+            elif token == "-n":
+                assert rest.pop(0).isdigit(), command
             else:
                 assert (REPO / token).exists(), f"{command}: no {token}"
     elif tokens[0] == "python" and tokens[1].endswith(".py"):

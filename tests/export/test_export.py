@@ -1,9 +1,11 @@
 """keras_chattn.export: every block through SavedModel, ONNX and LiteRT.
 
 The default run exports a small network holding each block to the three
-float formats, and two blocks to int8 LiteRT; the slow run exports every
-block inside a CIFAR ResNet-20 (and in the plain small CNN for the blocks
-placed after convolutions) on the shared CIFAR-10 images.
+float formats, and two blocks to int8 LiteRT. The slow run exports more
+blocks to int8 and four blocks (one of each kind of operation: pools and a
+7 x 7 convolution, C x C matrix products, resizes, grouped convolutions)
+inside a CIFAR ResNet-20 and the small CNN on the shared CIFAR-10 images;
+`-m release` (run by hand, not in CI, for time) does every block there.
 """
 
 import keras
@@ -93,14 +95,27 @@ def test_every_block_exports_within_1e4(block, format, networks, tmp_path):
 
 
 INT8_FAST = ("se", "cbam")
+INT8_SLOW = ("c3", "cc", "sk", "triplet")
+# Real-image exports in CI's slow run; the other blocks with -m release.
+REAL_IMAGE_BLOCKS = ("cbam", "c3", "cc", "sk")
+
+
+def by_tier(blocks, fast=(), slow=()):
+    """Each block as a parameter: default run, slow run, or release run."""
+    return [
+        b
+        if b in fast
+        else pytest.param(
+            b,
+            marks=[pytest.mark.slow]
+            + ([] if b in slow else [pytest.mark.release]),
+        )
+        for b in blocks
+    ]
 
 
 @pytest.mark.parametrize(
-    "block",
-    [
-        b if b in INT8_FAST else pytest.param(b, marks=pytest.mark.slow)
-        for b in BLOCKS
-    ],
+    "block", by_tier(BLOCKS, fast=INT8_FAST, slow=INT8_SLOW)
 )
 def test_int8_litert_runs_with_xnnpack(block, networks, tmp_path):
     model = networks(block)
@@ -196,7 +211,7 @@ def cifar_images():
 
 @needs_data
 @pytest.mark.slow
-@pytest.mark.parametrize("block", BLOCKS)
+@pytest.mark.parametrize("block", by_tier(BLOCKS, slow=REAL_IMAGE_BLOCKS))
 def test_cifar_resnet20_every_format_on_real_images(
     block, cifar_images, tmp_path
 ):
@@ -251,7 +266,9 @@ PLAIN_BLOCKS = [
 
 @needs_data
 @pytest.mark.slow
-@pytest.mark.parametrize("block", sorted(PLAIN_BLOCKS))
+@pytest.mark.parametrize(
+    "block", by_tier(sorted(PLAIN_BLOCKS), slow=("cbam", "cc", "triplet"))
+)
 def test_small_cnn_onnx_and_litert(block, cifar_images, tmp_path):
     keras.utils.set_random_seed(0)
     model = keras_chattn.models.small_cnn(
