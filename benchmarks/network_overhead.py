@@ -196,7 +196,7 @@ def measure(config, blocks, args):
             infer[block].append(timed(built[block].predict_on_batch, x))
 
     memory = {}
-    if args.memory:
+    if not args.no_memory:
         for block in blocks:
             memory[block] = step_memory(built[block], x, y)
 
@@ -232,7 +232,10 @@ def measure(config, blocks, args):
 def print_table(config, rows, macs, peak, args):
     plain = rows[0]
     backend = keras.backend.backend()
-    jit = args.jit_compile if backend == "tensorflow" else "always (jax)"
+    jit = {
+        "tensorflow": args.jit_compile,
+        "jax": "always (jax)",
+    }.get(backend, "no (torch runs eagerly)")
     print(
         f"\n## {config.label} (backend={backend}, keras "
         f"{keras.__version__}, {os.cpu_count()} cores, rounds={args.rounds}, "
@@ -303,13 +306,12 @@ def main(argv=None):
     parser.add_argument(
         "--jit-compile",
         action="store_true",
-        help="TensorFlow: compile with XLA (slower on CPUs; default off)",
+        help="TensorFlow: compile with XLA (slower on CPUs)",
     )
     parser.add_argument(
         "--no-memory",
-        dest="memory",
-        action="store_false",
-        help="skip the per-block step memory",
+        action="store_true",
+        help="skip the per-block step memory (measured unless given)",
     )
     parser.add_argument(
         "--applications",
