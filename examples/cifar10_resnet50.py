@@ -32,6 +32,7 @@ import pathlib
 import sys
 import time
 
+import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 
 import keras_chattn

@@ -32,6 +32,7 @@ import datetime
 import json
 import sys
 
+import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 
 from keras_chattn import data
