@@ -17,7 +17,6 @@ import os
 import pathlib
 import time
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 import numpy as np
 from cifar_files import add_data_arguments

@@ -13,7 +13,6 @@ C3 poster's claim is that the output is more diverse than the input.
 import argparse
 import time
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 import numpy as np
 from cifar_files import add_data_arguments

@@ -14,7 +14,6 @@ separability matrix of Eq. 3 (Figure 5 e).
 import argparse
 import time
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 import numpy as np
 from cifar_files import add_data_arguments

@@ -32,7 +32,6 @@ import pathlib
 import sys
 import time
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 
 import keras_chattn

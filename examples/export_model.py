@@ -19,8 +19,6 @@ import json
 import pathlib
 import sys
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
-
 import keras_chattn
 from keras_chattn import data
 from keras_chattn.export import measure

@@ -19,16 +19,18 @@ published ResNet accuracy (mean over 10 runs, 1500 epochs).
 
 import argparse
 import json
+import os
 import pathlib
 import time
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras_chattn
-from keras_chattn.data import ucr
-from keras_chattn.utils import files
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn.data import ucr  # noqa: E402
+from keras_chattn.utils import files  # noqa: E402
 
 # Fawaz et al. 2019, ResNet column (accuracy %, mean (std) over 10 runs).
 PUBLISHED_RESNET = {

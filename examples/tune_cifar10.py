@@ -32,7 +32,6 @@ import datetime
 import json
 import sys
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 
 from keras_chattn import data

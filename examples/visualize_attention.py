@@ -21,7 +21,6 @@ import json
 import pathlib
 import sys
 
-import _quiet_tensorflow  # noqa: F401  (TensorFlow's start-up lines)
 import keras
 import numpy as np
 

@@ -79,9 +79,7 @@ def test_run_leaves_every_artefact_and_the_export_serves(tmp_path):
         "--export",
     )
     stdout = run_python(
-        # sys.path as `python examples/cifar10_resnet50.py` sets it.
         f"import runpy, sys; sys.argv = {[str(SCRIPT), *argv]!r}; "
-        f"sys.path.insert(0, {str(SCRIPT.parent)!r}); "
         f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
     )
     assert "final test accuracy" in stdout
@@ -238,7 +236,6 @@ def test_runs_on_jax_without_tensorflow(tmp_path):
         "BLOCKED = {'tensorflow', 'tensorflow_datasets'}\n"
         + BLOCK_IMPORTS
         + f"import runpy; sys.argv = {[str(SCRIPT), *argv]!r}\n"
-        + f"sys.path.insert(0, {str(SCRIPT.parent)!r})\n"
         + f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
         + "assert 'tensorflow' not in sys.modules\n",
         env={"KERAS_BACKEND": "jax"},
