@@ -26,11 +26,14 @@ if [ ${#extras[@]} -eq 0 ]; then
     extras=(plain data timeseries examples plot tune export docs)
 fi
 
+site_packages() {  # site_packages <venv>: its site-packages folder
+    "$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'
+}
+
 fresh() {  # fresh <name> <pip requirement>: a venv with only that installed
     python3 -m venv "$work/$1"
     if [ "$1" != plain ]; then  # layered on the plain install (see above)
-        "$work/plain/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \
-            >"$("$work/$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/plain_install.pth"
+        site_packages "$work/plain" >"$(site_packages "$work/$1")/plain_install.pth"
     fi
     "$work/$1/bin/python" -m pip install --quiet --upgrade pip
     "$work/$1/bin/python" -m pip install --quiet --no-compile "$2"

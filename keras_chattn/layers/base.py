@@ -272,7 +272,7 @@ class AttentionLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def __call__(self, inputs, *args, **kwargs: Any):
+    def __call__(self, inputs, *args, **kwargs):
         check_floating(type(self).__name__, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
@@ -309,7 +309,7 @@ class AttentionLayer(keras.layers.Layer):
 CONVOLUTIONS = {3: "Conv1D", 4: "Conv2D", 5: "Conv3D"}
 
 
-def convolution_for(ndim, *args, **kwargs: Any):
+def convolution_for(ndim, *args, **kwargs):
     """The Keras convolution for an `ndim`-D map (Conv1D for a sequence,
     Conv2D for an image, Conv3D for a volume)."""
     return getattr(keras.layers, CONVOLUTIONS[ndim])(*args, **kwargs)

@@ -223,7 +223,7 @@ class AttentionHyperModel(keras_tuner.HyperModel):
         ).compile(model)
         return model
 
-    def fit(self, hp, model, *args, **kwargs: Any):
+    def fit(self, hp, model, *args, **kwargs):
         callbacks = list(kwargs.pop("callbacks", []))
         callbacks.append(keras.callbacks.TerminateOnNaN())
         return model.fit(*args, callbacks=callbacks, **kwargs)

@@ -70,10 +70,3 @@ def test_annotated(name):
         f"{name}: no return type"
     )
 
-
-def test_aliases_are_documented_types():
-    # The aliases used in the hints are importable for users' own code.
-    from keras_chattn.utils import types
-
-    for alias in ("PathLike", "AttentionLike", "AttentionArg"):
-        assert hasattr(types, alias), alias
