@@ -18,8 +18,17 @@ export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1
 
 python3 -m pip wheel --quiet --no-deps -w "$work/dist" .
 wheel="$(ls "$work"/dist/keras_chattn-*.whl)"
-unzip -l "$wheel" | grep -q "keras_chattn/py.typed" || {
-    echo "the wheel has no py.typed"; exit 1; }
+# zipfile, not `unzip -l | grep -q`: grep -q exits at the first match, so
+# unzip can die of SIGPIPE and pipefail then fails a wheel that is fine
+# (CI's stop 28 run). The check reads the whole listing.
+python3 - "$wheel" <<'PY' || exit 1
+import sys
+import zipfile
+
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+if "keras_chattn/py.typed" not in names:
+    sys.exit(f"the wheel {sys.argv[1]} has no keras_chattn/py.typed")
+PY
 
 extras=("$@")
 if [ ${#extras[@]} -eq 0 ]; then
