@@ -301,7 +301,7 @@ interpreter = Interpreter(model_path=sys.argv[1])
 try:
     interpreter.allocate_tensors()
 except RuntimeError as error:  # XNNPACK refused: the built-in kernels run
-    if "XNNPACK" not in str(error):
+    if "xnnpack" not in str(error).lower():  # "XNNPack" in some messages
         raise
     interpreter = Interpreter(
         model_path=sys.argv[1],

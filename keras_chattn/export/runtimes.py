@@ -87,10 +87,12 @@ class LiteRTRuntime:
     """The LiteRT interpreter, its input resized to each batch.
 
     The interpreter runs with its default XNNPACK delegate. Where XNNPACK
-    refuses the model when it is prepared (it rejects some int8
-    quantisation parameters, e.g. a tensor whose calibrated range is zero),
-    the built-in kernels run it instead and `name` says so, as LiteRT on a
-    phone would fall back.
+    refuses the model (it rejects some int8 quantisation parameters, e.g. a
+    tensor whose calibrated range is zero: "failed to create XNNPACK
+    runtime", "Node number 7 (TfLiteXNNPackDelegate) failed to prepare"),
+    whether when the tensors are allocated or at the first invoke after a
+    resize, the built-in kernels run it instead and `name` says so, as
+    LiteRT on a phone would fall back.
     """
 
     def __init__(self, path):
@@ -99,6 +101,7 @@ class LiteRTRuntime:
         )
         self.path = str(path)
         self.name = "ai_edge_litert"
+        self.delegated = True  # XNNPACK, until it refuses the model
         self.interpreter = self._interpreter()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -112,25 +115,35 @@ class LiteRTRuntime:
             )
         return self.module.Interpreter(model_path=self.path, **kwargs)
 
-    def _resize(self, shape):
-        self.interpreter.resize_tensor_input(self.input["index"], shape)
-        self.interpreter.allocate_tensors()
-
-    def __call__(self, images):
-        images = np.asarray(images, self.input["dtype"])
+    def _run(self, images):
         if self.batch != len(images):
-            try:
-                self._resize(images.shape)
-            except RuntimeError as error:
-                if "XNNPACK" not in str(error):
-                    raise
-                self.interpreter = self._interpreter(delegates=False)
-                self.name = "ai_edge_litert (built-in kernels: XNNPACK refused)"
-                self._resize(images.shape)
+            self.batch = None  # resized only once allocate_tensors succeeds
+            self.interpreter.resize_tensor_input(
+                self.input["index"], images.shape
+            )
+            self.interpreter.allocate_tensors()
             self.batch = len(images)
         self.interpreter.set_tensor(self.input["index"], images)
         self.interpreter.invoke()
         return np.array(self.interpreter.get_tensor(self.output["index"]))
+
+    def __call__(self, images):
+        images = np.asarray(images, self.input["dtype"])
+        try:
+            return self._run(images)
+        except RuntimeError as error:
+            if not _refused_by_xnnpack(error) or not self.delegated:
+                raise
+        self.delegated = False
+        self.interpreter = self._interpreter(delegates=False)
+        self.name = "ai_edge_litert (built-in kernels: XNNPACK refused)"
+        self.batch = None
+        return self._run(images)
+
+
+def _refused_by_xnnpack(error):
+    """Whether a LiteRT error is XNNPACK's delegate refusing the model."""
+    return "xnnpack" in str(error).lower()
 
 
 RUNTIMES = {

@@ -69,4 +69,3 @@ def test_annotated(name):
     assert signature.return_annotation is not inspect.Signature.empty, (
         f"{name}: no return type"
     )
-
