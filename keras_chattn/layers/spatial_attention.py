@@ -9,6 +9,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_chattn.layers import banded_conv
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
@@ -40,6 +41,12 @@ class SpatialAttention(AttentionLayer):
     On a sequence `(batch, length, channels)` the convolution is a
     `kernel_size` Conv1D, on a volume `(batch, depth, height, width,
     channels)` a `kernel_size`^3 Conv3D: one weight per position either way.
+
+    On an image at most 32 wide (width known when the step is traced) on
+    TensorFlow and JAX, the 2-map convolution runs as banded matrix
+    products over the rows (`keras_chattn/layers/banded_conv.py`): the same
+    sum from the same Conv2D kernel, faster there than the direct
+    convolution of 2 channels; `macs()` counts the direct form.
 
     The BatchNorm follows the official code (`BasicConv(..., bn=True)`, PyTorch
     epsilon 1e-5, momentum 0.01 which is Keras momentum 0.99) and its gamma
@@ -162,14 +169,24 @@ class SpatialAttention(AttentionLayer):
                 descriptor, layout.to_channels_last_axes(ndim)
             )
             logits = ops.transpose(
-                self.conv(descriptor), layout.to_channels_first_axes(ndim)
+                self.convolve(descriptor), layout.to_channels_first_axes(ndim)
             )
         else:
-            logits = self.conv(descriptor)
+            logits = self.convolve(descriptor)
         if self.use_batchnorm:
             logits = self.batchnorm(logits, training=training)
         gate = self.gate(logits)
         return inputs * gate, {"spatial": ops.squeeze(gate, self.channel_axis)}
+
+    def convolve(self, descriptor):
+        """The convolution of the channels_last descriptor: on a narrow
+        image (width known, at most 32) on TensorFlow and JAX as banded
+        matrix products (`banded_conv.py`: the same sum, faster where the
+        direct convolution of 2 channels is slow), else the Conv2D."""
+        width = descriptor.shape[2] if len(descriptor.shape) == 4 else None
+        if banded_conv.use_banded(width):
+            return banded_conv.banded_conv2d(descriptor, self.conv.kernel)
+        return self.conv(descriptor)
 
     def macs(self, input_shape):
         positions = self.positions(input_shape)
