@@ -12,14 +12,17 @@ separability matrix of Eq. 3 (Figure 5 e).
 """
 
 import argparse
+import os
 import time
 
-import keras
-import numpy as np
-from cifar_files import add_data_arguments
-from cifar_files import load_normalised
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from cifar_files import add_data_arguments  # noqa: E402
+from cifar_files import load_normalised  # noqa: E402
+
+import keras_chattn  # noqa: E402
 
 
 def main():

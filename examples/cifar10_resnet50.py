@@ -28,17 +28,20 @@ import argparse
 import datetime
 import json
 import math
+import os
 import pathlib
 import sys
 import time
 
-import keras
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import data
-from keras_chattn import training
-from keras_chattn.training import checkpoints
-from keras_chattn.utils import files
+import keras  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import data  # noqa: E402
+from keras_chattn import training  # noqa: E402
+from keras_chattn.training import checkpoints  # noqa: E402
+from keras_chattn.utils import files  # noqa: E402
 
 POLICIES = {
     "none": "float32",

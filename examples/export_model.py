@@ -16,13 +16,16 @@ this machine. The int8 LiteRT file is calibrated on training images
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
-import keras_chattn
-from keras_chattn import data
-from keras_chattn.export import measure
-from keras_chattn.export import missing_packages
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
+
+import keras_chattn  # noqa: E402
+from keras_chattn import data  # noqa: E402
+from keras_chattn.export import measure  # noqa: E402
+from keras_chattn.export import missing_packages  # noqa: E402
 
 
 def parse_arguments(argv=None):

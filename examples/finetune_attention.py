@@ -27,14 +27,17 @@ model built with `weights="imagenet"` and saved (see docs/models.md).
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
-import keras
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import training
-from keras_chattn.utils import files
+import keras  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import training  # noqa: E402
+from keras_chattn.utils import files  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import cifar10_resnet50 as trainer  # noqa: E402  (its artefact helpers)

@@ -30,13 +30,16 @@ The chief hands out trials and records results; workers train.
 import argparse
 import datetime
 import json
+import os
 import sys
 
-import keras
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-from keras_chattn import data
-from keras_chattn import models
-from keras_chattn import tuning
+import keras  # noqa: E402
+
+from keras_chattn import data  # noqa: E402
+from keras_chattn import models  # noqa: E402
+from keras_chattn import tuning  # noqa: E402
 
 
 def parse_arguments(argv=None):

@@ -18,17 +18,20 @@ first for --epochs epochs (saved as <output-dir>/model.keras).
 import argparse
 import html
 import json
+import os
 import pathlib
 import sys
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import analysis
-from keras_chattn import data
-from keras_chattn import plotting
-from keras_chattn import training
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import analysis  # noqa: E402
+from keras_chattn import data  # noqa: E402
+from keras_chattn import plotting  # noqa: E402
+from keras_chattn import training  # noqa: E402
 
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
