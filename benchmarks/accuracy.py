@@ -35,15 +35,18 @@ excluded). A Markdown table for docs/results.md follows.
 import argparse
 import json
 import math
+import os
 import pathlib
 import statistics
 import time
 
-import keras
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import data
-from keras_chattn import training
+import keras  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import data  # noqa: E402
+from keras_chattn import training  # noqa: E402
 
 # The CIFAR ResNet-20 defaults a user of plain Keras gets, one at a time.
 KERAS_DEFAULTS = {

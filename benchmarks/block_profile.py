@@ -20,13 +20,16 @@ two rows is what the switched-off part costs. Any backend
 
 import argparse
 import json
+import os
 import statistics
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn_benchmarks")

@@ -20,14 +20,17 @@ ratios near 1. Prints one table.
 """
 
 import argparse
+import os
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn.layers import ContextualConv
-from keras_chattn.layers.excitation_maps import EMPS
-from keras_chattn.models import copy_weights_by_name
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn.layers import ContextualConv  # noqa: E402
+from keras_chattn.layers.excitation_maps import EMPS  # noqa: E402
+from keras_chattn.models import copy_weights_by_name  # noqa: E402
 
 EMP_NAMES = ("bilinear", "gaussian", "sine")
 

@@ -18,15 +18,18 @@ table (the one in docs/deployment.md) and writes deployment.json.
 
 import argparse
 import json
+import os
 import pathlib
 
-import keras
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import data
-from keras_chattn import training
-from keras_chattn.export import measure
-from keras_chattn.models import cifar_resnet
+import keras  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import data  # noqa: E402
+from keras_chattn import training  # noqa: E402
+from keras_chattn.export import measure  # noqa: E402
+from keras_chattn.models import cifar_resnet  # noqa: E402
 
 
 def trained(block, args, folder):

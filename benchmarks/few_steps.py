@@ -10,12 +10,15 @@ images (seed 0), and the seconds taken.
 """
 
 import argparse
+import os
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
 
 VARIANTS = {
     "none": {},

@@ -18,8 +18,11 @@ table. Every run lands in `--output-dir`; re-running reuses finished runs.
 import argparse
 import importlib.util
 import json
+import os
 import pathlib
 import statistics
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

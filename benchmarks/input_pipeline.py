@@ -19,13 +19,16 @@ Run it by hand; it is not part of the test suite.
 """
 
 import argparse
+import os
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import data
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import data  # noqa: E402
 
 
 def pipeline_rate(batches, epochs):

@@ -11,9 +11,12 @@ adds per image from `keras_chattn.models.summary_table`.
 import argparse
 import functools
 import math
+import os
 
-import keras_chattn
-from keras_chattn import models
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
+
+import keras_chattn  # noqa: E402
+from keras_chattn import models  # noqa: E402
 
 # --conv-bias applies to the ImageNet ResNets only; the others keep their own
 # default, which is what their papers count (VGG and the small CNNs with

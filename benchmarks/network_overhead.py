@@ -47,11 +47,13 @@ import sys
 import tempfile
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-import keras_chattn
-from keras_chattn import models
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_chattn  # noqa: E402
+from keras_chattn import models  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)

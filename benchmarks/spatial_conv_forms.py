@@ -19,14 +19,17 @@ Run by hand; not part of the test suite.
 """
 
 import argparse
+import os
 import statistics
 import time
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ start-up logs
 
-from keras_chattn.layers import SpatialAttention
-from keras_chattn.layers import banded_conv
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_chattn.layers import SpatialAttention  # noqa: E402
+from keras_chattn.layers import banded_conv  # noqa: E402
 
 DEFAULT_SHAPES = [
     "128,32,32,16",
