@@ -10,12 +10,13 @@ on TensorFlow and JAX (keras_chattn/layers/banded_conv.py). This times one
 training step (forward + backward + SGD update, mean squared error against
 a fixed target) of a model that is the layer alone, once with the banded
 form and once with the direct Conv2D (the same weights), per input shape
-(channels_last, batch first). The form is chosen when a step is traced,
-so each model is traced under its own setting and then timed in
-interleaved rounds (order reversed every other round). Prints median
-milliseconds and the median of the per-round ratios banded / direct.
-PyTorch always runs the direct form, so both rows there are the same code.
-Run by hand; not part of the test suite.
+(channels_last, batch first), on any width and backend: the measurement
+behind `BANDED_MAX_WIDTH` and `BANDED_BACKENDS`; the last column says
+which form the layer takes there by default. The form is chosen when a
+step is traced, so each model is traced under its own setting and then
+timed in interleaved rounds (order reversed every other round). Prints
+median milliseconds and the median of the per-round ratios banded /
+direct. Run by hand; not part of the test suite.
 """
 
 import argparse
@@ -32,6 +33,7 @@ from keras_chattn.layers import SpatialAttention  # noqa: E402
 from keras_chattn.layers import banded_conv  # noqa: E402
 
 DEFAULT_SHAPES = [
+    "16,56,56,256",
     "128,32,32,16",
     "128,16,16,32",
     "128,8,8,64",
@@ -50,11 +52,13 @@ def parse_shape(text, parser):
     return shape
 
 
-def traced_model(shape, banded_max_width, weights, x, y):
+def traced_model(shape, banded, weights, x, y):
     """The layer alone, compiled, with `weights`, and traced (two warm-up
-    steps) while `BANDED_MAX_WIDTH` is `banded_max_width`."""
-    original = banded_conv.BANDED_MAX_WIDTH
-    banded_conv.BANDED_MAX_WIDTH = banded_max_width
+    steps) with the banded form forced on or off, whatever the width and
+    the backend (so the table shows what the layer's choice is based on)."""
+    original = banded_conv.BANDED_MAX_WIDTH, banded_conv.BANDED_BACKENDS
+    banded_conv.BANDED_MAX_WIDTH = shape[2] if banded else 0
+    banded_conv.BANDED_BACKENDS = (keras.backend.backend(),)
     try:
         inputs = keras.Input(shape[1:])
         model = keras.Model(inputs, SpatialAttention()(inputs))
@@ -64,7 +68,7 @@ def traced_model(shape, banded_max_width, weights, x, y):
         for _ in range(2):
             model.train_on_batch(x, y)
     finally:
-        banded_conv.BANDED_MAX_WIDTH = original
+        banded_conv.BANDED_MAX_WIDTH, banded_conv.BANDED_BACKENDS = original
     return model
 
 
@@ -72,10 +76,8 @@ def compare(shape, rounds):
     rng = np.random.default_rng(0)
     x = rng.normal(size=shape).astype("float32")
     y = rng.normal(size=shape).astype("float32")
-    direct = traced_model(shape, 0, None, x, y)
-    banded = traced_model(
-        shape, banded_conv.BANDED_MAX_WIDTH, direct.get_weights(), x, y
-    )
+    direct = traced_model(shape, False, None, x, y)
+    banded = traced_model(shape, True, direct.get_weights(), x, y)
     models = {"direct": direct, "banded": banded}
     times = {label: [] for label in models}
     for round_index in range(rounds):
@@ -113,7 +115,7 @@ def main(argv=None):
         f"rounds={args.rounds}, banded up to width "
         f"{banded_conv.BANDED_MAX_WIDTH} on {banded_conv.BANDED_BACKENDS}"
     )
-    print("| shape | direct ms | banded ms | banded / direct | used |")
+    print("| shape | direct ms | banded ms | banded / direct | default |")
     print("| --- | ---: | ---: | ---: | --- |")
     for shape in shapes:
         direct_ms, banded_ms, ratio = compare(shape, args.rounds)

@@ -24,11 +24,12 @@ import numpy as np
 from keras import ops
 
 # Widest map computed as banded products; wider ones use the direct
-# convolution. The spatial half of CBAM alone, one training step, banded
-# over direct (2 cores; 128 images at widths 32, 16, 8; 16 at 56, 28, 14):
-# TensorFlow 0.70, 0.90, 0.91 / 1.03, 0.95, 1.02; JAX 0.40, 0.41, 0.50 /
-# 0.96, 0.83, 0.63; PyTorch 0.98 and 1.05 at 32 and 8, 1.05-1.07 at 56 and
-# 28, so PyTorch keeps the direct form.
+# convolution. `benchmarks/spatial_conv_forms.py` (the spatial half of CBAM
+# alone, one training step, banded over direct, 2 cores; 16 images at
+# width 56, 128 at 32, 16, 8, 16 at 28, 14): TensorFlow 0.98 / 0.70, 0.89,
+# 0.88, 1.00, 1.04; JAX 0.92 / 0.30, 0.30, 0.38, 0.79, 0.79. PyTorch
+# measured 0.98-1.07 at widths 56 to 8 (an earlier form of that
+# comparison), so it keeps the direct form.
 BANDED_MAX_WIDTH = 32
 BANDED_BACKENDS = ("tensorflow", "jax")
 

@@ -119,9 +119,15 @@ def test_wide_maps_take_the_direct_convolution_and_match_numpy():
     )
 
 
-def test_unknown_height_with_known_width():
+def test_unknown_height_with_known_width(monkeypatch):
     inputs = keras.Input((None, 12, 4))
-    model = keras.Model(inputs, SpatialAttention()(inputs))
-    for height in (3, 10):
-        x = np.ones((2, height, 12, 4), "float32")
-        assert tuple(model(x).shape) == (2, height, 12, 4)
+    layer = SpatialAttention()
+    model = keras.Model(inputs, layer(inputs))
+    harness.randomize_weights(layer)
+    rng = np.random.default_rng(4)
+    xs = [rng.normal(size=(2, h, 12, 4)).astype("float32") for h in (3, 10)]
+    got = [to_numpy(model(x)) for x in xs]
+    monkeypatch.setattr(banded_conv, "BANDED_MAX_WIDTH", 0)
+    for x, y in zip(xs, got, strict=True):
+        assert y.shape == x.shape
+        np.testing.assert_allclose(y, to_numpy(layer(x)), rtol=1e-5, atol=1e-6)
