@@ -36,11 +36,13 @@ reference figures: docs/results.md ("Network-level overhead").
 """
 
 import argparse
+import ast
 import dataclasses
 import json
 import math
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
@@ -91,10 +93,12 @@ def build(config, block, jit_compile):
             classes=config.classes,
         )
     else:
+        name, kwargs = block_spec(block)
         model = config.builder(
             input_shape=config.input_shape,
             classes=config.classes,
-            attention=None if block == "none" else block,
+            attention=None if name == "none" else name,
+            attention_kwargs=kwargs or None,
         )
     compile_kwargs = {}
     if keras.backend.backend() == "tensorflow":
@@ -105,6 +109,20 @@ def build(config, block, jit_compile):
         **compile_kwargs,
     )
     return model
+
+
+def block_spec(block):
+    """`"danet[channels=512;reduction=4]"` -> ("danet", {"channels": 512,
+    "reduction": 4}): a registry name with optional constructor arguments
+    (Python literals), so that two forms of a block share a run."""
+    match = re.fullmatch(r"([\w.]+)(?:\[(.*)\])?", block.strip())
+    if match is None:
+        raise ValueError(f"--blocks: cannot read {block!r}")
+    kwargs = {}
+    for item in filter(None, (match.group(2) or "").split(";")):
+        key, _, value = item.partition("=")
+        kwargs[key.strip()] = ast.literal_eval(value.strip())
+    return match.group(1), kwargs
 
 
 def timed(function, *args):
@@ -290,8 +308,9 @@ def main(argv=None):
     parser.add_argument(
         "--blocks",
         default=",".join(keras_chattn.ATTENTION_LAYERS),
-        help="comma-separated registry blocks; the plain "
-        "network is always measured first",
+        help="comma-separated registry blocks, each optionally with "
+        "constructor arguments, e.g. 'danet[channels=512;reduction=4]'; "
+        "the plain network is always measured first",
     )
     parser.add_argument(
         "--rounds",
@@ -343,7 +362,7 @@ def main(argv=None):
     blocks = [b for b in args.blocks.split(",") if b and b != "none"]
     for block in blocks:
         if block != APPLICATIONS:
-            keras_chattn.get_attention(block)  # a clear error for a typo
+            keras_chattn.get_attention(block_spec(block)[0])  # typos
     if args.json_out:
         _measure_one(args, names[0], blocks)
         return

@@ -62,6 +62,10 @@ def load_model(
             compile=compile,
             safe_mode=safe_mode,
         )
+    except ValueError as error:
+        if "The config of layer" not in str(error):
+            raise
+        raise ValueError(f"{path}: {error}") from None
     except TypeError as error:
         message = str(error)
         if "Could not locate class" not in message:

@@ -32,6 +32,11 @@ CrossLayerPooling), and `output_shape` states an output that is not the
   variance or a float16 sum would break (other backends: float32, the
   zero-channel map);
 - channels_first: equal weights give the transposed output;
+- global channels_first: under `keras.config.set_image_data_format(
+  "channels_first")` the layer's own `data_format` decides (the same
+  weight shapes and outputs as under the default global format);
+- empty batch: a batch of 0 maps gives 0 outputs and 0 rows of every map,
+  in training and inference, and moves no statistic;
 - saved artifacts: `.keras` reloads in another process that imports only
   keras_chattn (default `safe_mode`), and the `model.export()` SavedModel
   reloads with `tf.saved_model.load` in a process that never imported
@@ -507,6 +512,61 @@ def check_channels_first(case, tmp_path):
         assert symbolic.shape[0] is None
 
 
+def check_global_channels_first(case, tmp_path):
+    # Under the global image_data_format "channels_first", a layer's own
+    # data_format decides everything: the same weights (shapes and values)
+    # give the same outputs as under the default global format.
+    reference = case.make(data_format="channels_last")
+    reference.build(case.batch_shape())
+    randomize_weights(reference)
+    x = case.inputs(batch=2)
+    expected = to_numpy(reference(x))
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        last = case.make(data_format="channels_last")
+        last.build(case.batch_shape())
+        assert [tuple(w.shape) for w in last.weights] == [
+            tuple(w.shape) for w in reference.weights
+        ]
+        last.set_weights(reference.get_weights())
+        np.testing.assert_allclose(
+            to_numpy(last(x)), expected, rtol=1e-5, atol=1e-5
+        )
+        first = case.make(data_format="channels_first")
+        first.build(case.pack([(None, s[-1], *s[:-1]) for s in case.shapes()]))
+        first.set_weights(reference.get_weights())
+        x_first = case.pack([to_channels_first(a) for a in case.unpack(x)])
+        np.testing.assert_allclose(
+            to_numpy(first(x_first)),
+            to_channels_first(expected),
+            rtol=1e-5,
+            atol=1e-5,
+        )
+    finally:
+        keras.config.set_image_data_format(previous)
+
+
+def check_empty_batch(case, tmp_path):
+    # A batch of 0 maps gives a batch of 0 outputs (and 0 rows of every
+    # map), in both modes, and moves no BatchNorm statistic.
+    layer = case.make()
+    layer.build(case.batch_shape())
+    randomize_weights(layer)
+    before = [to_numpy(w).copy() for w in layer.non_trainable_weights]
+    x = case.pack([a[:0] for a in case.unpack(case.inputs(batch=1))])
+    for training in (False, True):
+        y = layer(x, training=training)
+        assert tuple(y.shape) == (0, *case.expected_output_shape())
+        if hasattr(layer, "attend"):
+            _, maps = layer(x, training=training, return_attention=True)
+            for name, value in maps.items():
+                # (IdentityStart's gate is its own weight, not per image.)
+                assert name == "gate" or value.shape[0] == 0, name
+    for old, weight in zip(before, layer.non_trainable_weights, strict=True):
+        np.testing.assert_array_equal(to_numpy(weight), old)
+
+
 # Two loader processes serve every case of a test session, one request per
 # line of JSON on stdin, one "RESULT" line back: the SavedModel loader never
 # imports keras_chattn (asserted at every request), the .keras loader
@@ -644,6 +704,8 @@ CHECKS = [
     check_mixed_bfloat16,
     check_gradients,
     check_channels_first,
+    check_global_channels_first,
+    check_empty_batch,
     check_saved_artifacts,
 ]
 
@@ -660,6 +722,8 @@ BACKEND_CHECKS = [
     check_mixed_bfloat16,
     check_gradients,
     check_channels_first,
+    check_global_channels_first,
+    check_empty_batch,
 ]
 
 

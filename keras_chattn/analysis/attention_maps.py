@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
+from keras_chattn.analysis import inputs
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.identity_start import IdentityStart
 
@@ -66,8 +67,10 @@ def attention_maps(
         >>> maps["conv3_block1_attention"]["spatial"].shape
         (4, 16, 16)
     """
+    inputs.model(model, "attention_maps")
+    images = inputs.images(images)
+    batch_size = inputs.batch_size(batch_size)
     chosen = _chosen(model, layers)
-    images = np.asarray(images)
     batches = []
     for batch in _batches(images, batch_size):
         collected = {}
@@ -150,7 +153,7 @@ def class_excitation(
     Args:
         model: as for `attention_maps`.
         images: the images.
-        labels: their integer classes, `(N,)`.
+        labels: their integer classes (>= 0), one per image, `(N,)`.
         layers: block names; None for every block that has a `"channel"`
             map (SE, CBAM, ECA, BA, BAM and blocks wrapped in
             `IdentityStart`).
@@ -163,7 +166,9 @@ def class_excitation(
         a block that excites the same channels whatever the class, larger
         for a class-specific one (the SE paper's Figure 6 reading).
     """
-    labels = np.asarray(labels).reshape(-1)
+    inputs.model(model, "class_excitation")
+    images = inputs.images(images)
+    labels = inputs.labels(labels, len(images))
     maps = attention_maps(model, images, layers, batch_size)
     classes = sorted(int(c) for c in np.unique(labels))
     result = {}

@@ -13,7 +13,9 @@ import numpy as np
 from keras import ops
 from numpy.typing import ArrayLike
 
+from keras_chattn.analysis import inputs
 from keras_chattn.layers.contextual_conv import ContextualConv
+from keras_chattn.utils import validation
 
 
 def _cc_layers(model, bilinear_only):
@@ -65,6 +67,9 @@ def excitation_statistics(
         Summaries (e.g. medians per layer) are the caller's choice; the
         paper shows their distributions per layer.
     """
+    inputs.model(model, "excitation_statistics")
+    images = inputs.images(images)
+    batch_size = inputs.batch_size(batch_size)
     layers = _cc_layers(model, bilinear_only=True)
     rows = []
     for layer, p in zip(
@@ -116,12 +121,11 @@ def class_separability(
     """
     from scipy.stats import mannwhitneyu
 
-    labels = np.asarray(labels).reshape(-1)
-    if len(labels) != len(images):
-        raise ValueError(
-            f"labels must give one class per image: {len(images)} images, "
-            f"{len(labels)} labels."
-        )
+    inputs.model(model, "class_separability")
+    images = inputs.images(images)
+    labels = inputs.labels(labels, len(images))
+    batch_size = inputs.batch_size(batch_size)
+    alpha = validation.number_in_range("alpha", alpha, 0.0, 1.0)
     layers = _cc_layers(model, bilinear_only=False)
     per_layer = layer_coefficients(model, images, layers, batch_size)
     values = np.concatenate([p.reshape(len(images), -1) for p in per_layer], 1)

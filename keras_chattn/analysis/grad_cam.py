@@ -12,6 +12,7 @@ import numpy as np
 from keras import ops
 from numpy.typing import ArrayLike
 
+from keras_chattn.analysis import inputs
 from keras_chattn.models import graph
 
 
@@ -28,7 +29,7 @@ def grad_cam(
         model: a functional image classifier (any backend).
         images: `(N, H, W, 3)` array (channels_last).
         class_index: None (each image's predicted class), an int, or one
-            int per image.
+            int per image; each a class of the model (0 to classes - 1).
         layer: `"auto"` (the last 4-D map before the global pooling or
             Flatten of the top, whatever produced it: a convolution, an
             attention block, an activation) or a layer name.
@@ -51,12 +52,16 @@ def grad_cam(
         >>> maps.shape, bool(maps.min() >= 0 and maps.max() <= 1)
         ((2, 32, 32), True)
     """
-    images = np.asarray(images, "float32")
+    inputs.model(model, "grad_cam")
+    images = inputs.images(images).astype("float32")
     if images.ndim != 4:
         raise ValueError(
             "images must be a batch of shape (N, H, W, C). Received: "
             f"images.shape={images.shape}"
         )
+    batch_size = inputs.batch_size(batch_size)
+    classes_out = model.outputs[0].shape[-1]
+    wanted_all = inputs.class_index(class_index, classes_out, len(images))
     feature = _feature_tensor(model, layer)
     features_of = keras.Model(model.input, feature)
     top = keras.Model(feature, model.outputs[0])
@@ -65,7 +70,11 @@ def grad_cam(
         batch = images[start : start + batch_size]
         a = features_of(batch, training=False)
         scores = ops.convert_to_numpy(top(a, training=False))
-        wanted = _classes(class_index, scores, start, len(batch))
+        wanted = (
+            np.argmax(scores, axis=-1)
+            if wanted_all is None
+            else wanted_all[start : start + len(batch)]
+        )
         one_hot = ops.one_hot(wanted, scores.shape[-1])
         grads = _gradient(
             lambda f, one_hot=one_hot: ops.sum(
@@ -75,7 +84,12 @@ def grad_cam(
         )
         weights = ops.mean(grads, axis=(1, 2), keepdims=True)
         cam = ops.relu(ops.sum(weights * a, axis=-1, keepdims=True))
-        cam = ops.image.resize(cam, images.shape[1:3], interpolation="bilinear")
+        cam = ops.image.resize(
+            cam,
+            images.shape[1:3],
+            interpolation="bilinear",
+            data_format="channels_last",
+        )
         cam = ops.convert_to_numpy(cam)[..., 0]
         peak = cam.reshape(len(batch), -1).max(axis=1)
         maps.append(cam / np.maximum(peak, 1e-12)[:, None, None])
@@ -99,14 +113,6 @@ def _feature_tensor(model, layer):
             f"layer must be 'auto' or a layer of {model.name!r}. Received: "
             f"layer={layer!r}"
         ) from None
-
-
-def _classes(class_index, scores, start, count):
-    if class_index is None:
-        return np.argmax(scores, axis=-1)
-    if isinstance(class_index, (int, np.integer)):
-        return np.full(count, int(class_index))
-    return np.asarray(class_index)[start : start + count]
 
 
 def _gradient(function, x):

@@ -11,6 +11,7 @@ real images as the representative set, and checks top-1 agreement instead.
 
 import dataclasses
 import math
+import numbers
 import pathlib
 import subprocess
 import sys
@@ -99,13 +100,14 @@ def export_model(
         check_data: the inputs to compare on; defaults to
             `representative_data`, else 64 standard-normal inputs (a weaker
             check: real images exercise the gates as a network sees them).
-        tolerance: the largest accepted difference of a float export,
+        tolerance: a finite number >= 0, the largest accepted difference
+            of a float export,
             relative to the largest absolute output where that is above 1
             (absolute for probabilities): float32 rounding grows with the
             outputs' magnitude, and the logits of a network without trained
             BatchNorm statistics reach 100 and more. Defaults to 1e-4.
-        min_agreement: the least accepted top-1 agreement of an int8
-            export. Defaults to 0.8.
+        min_agreement: in [0, 1], the least accepted top-1 agreement of an
+            int8 export. Defaults to 0.8.
 
     Returns:
         An `ExportReport`.
@@ -132,6 +134,17 @@ def export_model(
         True
     """
     check_format(format)
+    if _number("tolerance", tolerance) < 0:
+        raise ValueError(
+            "tolerance must be a finite number >= 0 (the largest accepted "
+            f"difference). Received: tolerance={tolerance!r}"
+        )
+    if not 0.0 <= _number("min_agreement", min_agreement) <= 1.0:
+        raise ValueError(
+            "min_agreement must be a fraction in [0, 1] (the least share "
+            "of images whose top-1 class the int8 file keeps). Received: "
+            f"min_agreement={min_agreement!r}"
+        )
     if quantize not in QUANTIZATIONS:
         raise ValueError(
             f"quantize must be None or 'int8'. Received: quantize={quantize!r}"
@@ -379,6 +392,19 @@ def _agreement(got, expected):
     if got.ndim != 2 or got.shape[1] < 2:
         return math.nan
     return float(np.mean(got.argmax(axis=1) == expected.argmax(axis=1)))
+
+
+def _number(name, value):
+    """`value` as a float if it is a finite real number, else raises."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+    ):
+        raise ValueError(
+            f"{name} must be a finite number. Received: {name}={value!r}"
+        )
+    return float(value)
 
 
 def _check_report(report, model, tolerance, min_agreement):

@@ -9,6 +9,8 @@
   `dual_attention`, and `cross_layer_pooling` (the bridge head);
 - `excitation_maps`: the CC-block's excitation map producers;
 - `maps`: per-channel reshaping and nearest resizing for C3 and CC;
+- `pooled_batch_norm`: `PooledBatchNormalization`, BatchNorm of pooled
+  vectors that stays right at a training batch of one image;
 - `identity_start`: `IdentityStart`, a block wrapped to start as the
   identity (for blocks inserted into trained networks);
 - `registry`: `ATTENTION_LAYERS`, `get_attention`, `create_attention`.
@@ -29,6 +31,7 @@ from keras_chattn.layers.dual_attention import DualAttention
 from keras_chattn.layers.eca import ECA
 from keras_chattn.layers.global_context import GlobalContext
 from keras_chattn.layers.identity_start import IdentityStart
+from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.layers.registry import ATTENTION_LAYERS
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
@@ -47,6 +50,7 @@ __all__ = [
     "ECA",
     "GlobalContext",
     "IdentityStart",
+    "PooledBatchNormalization",
     "SelectiveKernel",
     "SimAM",
     "TripletAttention",

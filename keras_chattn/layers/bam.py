@@ -13,12 +13,12 @@ from keras import ops
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import clone_initializer
-from keras_chattn.layers.base import convolution_for
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -105,9 +105,11 @@ class BAM(AttentionLayer):
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
-        self.dilation = validation.positive_int("dilation", dilation)
+        self.dilation = validation.positive_int(
+            "dilation", dilation, validation.MAX_SIZE
+        )
         self.dilated_convs = validation.positive_int(
-            "dilated_convs", dilated_convs
+            "dilated_convs", dilated_convs, validation.MAX_REPEATS
         )
         self.combine = validation.choice(
             "combine", combine, COMBINATIONS, ordered=True
@@ -122,7 +124,12 @@ class BAM(AttentionLayer):
         channels = self.input_channels(input_shape)
         units = self.bottleneck(channels)
         self.channel_reduce = built_dense(self, units, channels, "channel_fc")
-        self.channel_bn = built_batchnorm(self, "channel_bn", (None, units))
+        self.channel_bn = built_batchnorm(
+            self,
+            "channel_bn",
+            (None, units),
+            layer_class=PooledBatchNormalization,
+        )
         self.channel_expand = built_dense(self, channels, units, "channel_out")
         spatial = (None,) * (len(input_shape) - 2)
         map_shape = (None, *spatial, units)
@@ -132,18 +139,14 @@ class BAM(AttentionLayer):
         self.spatial_bns = [built_batchnorm(self, "spatial_bn0", map_shape)]
         self.spatial_convs = []
         for index in range(self.dilated_convs):
-            conv = convolution_for(
-                len(input_shape),
+            conv = built_conv(
+                self,
+                map_shape,
                 units,
                 3,
-                padding="same",
+                f"spatial_dilated{index}",
                 dilation_rate=self.dilation,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
-                name=f"spatial_dilated{index}",
             )
-            conv.build(map_shape)
             self.spatial_convs.append(conv)
             self.spatial_bns.append(
                 built_batchnorm(self, f"spatial_bn{index + 1}", map_shape)

@@ -67,7 +67,29 @@ def built_dense(
     return dense
 
 
-class AttentionLayer(keras.layers.Layer):
+class ConfigErrorsNameTheLayer:
+    """Mixin: a config a constructor refuses (a `.keras` file whose SE has
+    `reduction=-4`) raises a `ValueError` naming the layer, the argument
+    and the value, instead of Keras' generic "could not be deserialized
+    properly" `TypeError` with the reason nested in its text."""
+
+    @classmethod
+    def from_config(cls, config):
+        try:
+            return super().from_config(config)
+        except TypeError as error:
+            # keras' Operation.from_config turns the constructor's error
+            # into a TypeError raised while handling it.
+            cause = error.__context__
+            if not isinstance(cause, ValueError):
+                raise
+            raise ValueError(
+                f"The config of layer {config.get('name')!r} "
+                f"({cls.__name__}) is invalid: {cause}"
+            ) from None
+
+
+class AttentionLayer(ConfigErrorsNameTheLayer, keras.layers.Layer):
     """Base class of layers that recalibrate a feature map and keep its shape.
 
     Subclasses implement `build` (calling `input_channels` first), `call` and
@@ -280,7 +302,10 @@ class AttentionLayer(keras.layers.Layer):
         """The block's output; with `return_attention=True` also the
         dict of what it computed (`attend`'s maps, documented per block,
         always channels_last: `(batch, height, width, channels)`)."""
-        outputs, attention = self.attend(inputs, training=training)
+        if _empty_batch(inputs):
+            outputs, attention = _attend_empty(self, inputs)
+        else:
+            outputs, attention = self.attend(inputs, training=training)
         if return_attention:
             return outputs, attention
         return outputs
@@ -306,13 +331,79 @@ class AttentionLayer(keras.layers.Layer):
         return {**super().get_config(), "data_format": self.data_format}
 
 
+def _empty_batch(inputs):
+    """Whether `inputs` (a map or a list of maps) is a batch of 0 maps of
+    fully known shape (as every eager or JAX batch is)."""
+    tensors = keras.tree.flatten(inputs)
+    return all(
+        len(t.shape) > 0
+        and t.shape[0] == 0
+        and all(size is not None for size in t.shape)
+        for t in tensors
+    )
+
+
+def _attend_empty(layer, inputs):
+    """`attend` on a batch of 0 maps: an empty output and empty maps.
+
+    An empty batch is not an error, but it breaks kernels on the way
+    (TensorFlow's eager max refuses an empty tensor, its oneDNN
+    convolutions return their input unchanged, a reshape cannot infer a
+    size from 0 elements, and BatchNorm's statistics of nothing are NaN).
+    The block instead runs in inference mode on one zero map of the same
+    shape, which gives every output its shape and dtype, and returns
+    their first 0 rows; no statistic moves.
+    """
+    one = keras.tree.map_structure(
+        lambda t: ops.zeros((1, *t.shape[1:]), dtype=t.dtype), inputs
+    )
+    outputs, attention = layer.attend(one, training=False)
+    return keras.tree.map_structure(lambda t: t[:0], (outputs, attention))
+
+
+def flatten_positions(x):
+    """A channels_last map `(batch, *spatial, C)` as `(batch, N, C)`, N the
+    number of positions, without a -1 that an empty batch cannot infer."""
+    shape = ops.shape(x)
+    positions = 1
+    for size in shape[1:-1]:
+        positions = positions * size
+    return ops.reshape(x, (shape[0], positions, shape[-1]))
+
+
 CONVOLUTIONS = {3: "Conv1D", 4: "Conv2D", 5: "Conv3D"}
 
 
 def convolution_for(ndim, *args, **kwargs):
-    """The Keras convolution for an `ndim`-D map (Conv1D for a sequence,
-    Conv2D for an image, Conv3D for a volume)."""
+    """The Keras convolution for an `ndim`-D channels_last map (Conv1D for
+    a sequence, Conv2D for an image, Conv3D for a volume).
+
+    Blocks compute in channels_last whatever their own data format, so the
+    convolution names it: left to Keras it would follow the global
+    `image_data_format`, and under `"channels_first"` build other weights.
+    """
+    kwargs.setdefault("data_format", "channels_last")
     return getattr(keras.layers, CONVOLUTIONS[ndim])(*args, **kwargs)
+
+
+def built_conv(owner, input_shape, filters, kernel_size, name, **kwargs):
+    """A channels_last convolution sublayer of `owner` for a map of
+    `input_shape` (its rank picks Conv1D, 2D or 3D), "same" padding by
+    default, with `owner`'s dtype policy, its own copy of the owner's
+    kernel initializer and the owner's kernel regularizer; built."""
+    kwargs.setdefault("padding", "same")
+    conv = convolution_for(
+        len(input_shape),
+        filters,
+        kernel_size,
+        kernel_initializer=clone_initializer(owner.kernel_initializer),
+        kernel_regularizer=owner.kernel_regularizer,
+        dtype=owner.dtype_policy,
+        name=name,
+        **kwargs,
+    )
+    conv.build(tuple(input_shape))
+    return conv
 
 
 def check_floating(layer_name, inputs):
@@ -332,8 +423,12 @@ def check_floating(layer_name, inputs):
 
 def set_kernel_arguments(layer, kernel_initializer, kernel_regularizer):
     """Keeps a block's kernel initializer and regularizer on `layer`."""
-    layer.kernel_initializer = keras.initializers.get(kernel_initializer)
-    layer.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+    layer.kernel_initializer = validation.initializer_instance(
+        "kernel_initializer", kernel_initializer
+    )
+    layer.kernel_regularizer = validation.regularizer(
+        "kernel_regularizer", kernel_regularizer
+    )
 
 
 def kernel_config(layer):
@@ -366,10 +461,18 @@ def batchnorm_config(layer):
     }
 
 
-def built_batchnorm(owner, name, shape, axis=-1, gamma_initializer="ones"):
+def built_batchnorm(
+    owner,
+    name,
+    shape,
+    axis=-1,
+    gamma_initializer="ones",
+    layer_class=keras.layers.BatchNormalization,
+):
     """A BatchNormalization sublayer of `owner` (its momentum, epsilon and
-    dtype policy), built on `shape`."""
-    norm = keras.layers.BatchNormalization(
+    dtype policy), built on `shape`. Pooled `(batch, units)` vectors take
+    `layer_class=PooledBatchNormalization` (safe at a batch of one)."""
+    norm = layer_class(
         axis=axis,
         momentum=owner.batchnorm_momentum,
         epsilon=owner.batchnorm_epsilon,
@@ -398,11 +501,17 @@ def set_excitation_arguments(
     """
     layer.reduction = validation.positive_int("reduction", reduction)
     layer.use_bias = validation.boolean("use_bias", use_bias)
-    layer.min_units = validation.positive_int("min_units", min_units)
+    layer.min_units = validation.positive_int(
+        "min_units", min_units, validation.MAX_WIDTH
+    )
     layer.activation = validation.activation("activation", activation)
     layer.gate = validation.activation("gate", gate)
-    layer.kernel_initializer = keras.initializers.get(kernel_initializer)
-    layer.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+    layer.kernel_initializer = validation.initializer_instance(
+        "kernel_initializer", kernel_initializer
+    )
+    layer.kernel_regularizer = validation.regularizer(
+        "kernel_regularizer", kernel_regularizer
+    )
 
 
 def excitation_config(layer):

@@ -13,50 +13,17 @@ from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
+from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
 
 
-class _PooledBatchNormalization(keras.layers.BatchNormalization):
-    """BatchNormalization of pooled `(batch, units)` vectors, safe at batch 1.
-
-    Exactly Keras' BatchNormalization, except in training on a batch of a
-    single vector: there the batch statistics are meaningless (the variance
-    is 0, the normalised value 0), so the layer normalises with its moving
-    statistics, as at inference, and leaves them unchanged. (Keras'
-    BatchNormalization would decay the moving variance by `momentum` at
-    every such step, 0.9^60 = 0.0018 after 60 steps; PyTorch's BatchNorm1d
-    raises.) The batch size may be unknown until run time.
-    """
-
-    def call(self, inputs, training=None, mask=None):
-        if not training or not self.trainable:
-            return super().call(inputs, training=False)
-        x = ops.cast(inputs, "float32")
-        batch_mean, batch_variance = ops.moments(x, axes=[0])
-        moving_mean = ops.cast(self.moving_mean, "float32")
-        moving_variance = ops.cast(self.moving_variance, "float32")
-        # 1.0 for a batch of several vectors, 0.0 for a single one.
-        several = ops.cast(ops.shape(x)[0] > 1, "float32")
-        update = several * (1.0 - self.momentum)
-        self.moving_mean.assign(
-            moving_mean + update * (batch_mean - moving_mean)
-        )
-        self.moving_variance.assign(
-            moving_variance + update * (batch_variance - moving_variance)
-        )
-        mean = moving_mean + several * (batch_mean - moving_mean)
-        variance = moving_variance + several * (
-            batch_variance - moving_variance
-        )
-        outputs = (x - mean) * ops.rsqrt(variance + self.epsilon)
-        if self.scale:
-            outputs = outputs * ops.cast(self.gamma, "float32")
-        if self.center:
-            outputs = outputs + ops.cast(self.beta, "float32")
-        return ops.cast(outputs, self.compute_dtype)
+class _PooledBatchNormalization(PooledBatchNormalization):
+    """`PooledBatchNormalization` under the class name that `.keras` files
+    store BridgeAttention's fusion BatchNorms by (Keras names the layers
+    of a list after their class)."""
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -149,8 +116,12 @@ class BridgeAttention(AttentionLayer):
         self.use_bias = validation.boolean("use_bias", use_bias)
         self.activation = validation.activation("activation", activation)
         self.gate = validation.activation("gate", gate)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = validation.initializer_instance(
+            "kernel_initializer", kernel_initializer
+        )
+        self.kernel_regularizer = validation.regularizer(
+            "kernel_regularizer", kernel_regularizer
+        )
 
     @staticmethod
     def _shape_list(input_shape):

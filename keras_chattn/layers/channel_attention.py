@@ -79,11 +79,14 @@ class ChannelAttention(ChannelExcitation):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor with a known channel count.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume) with a known channel count.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; likewise
+        `(batch, length, channels)` and
+        `(batch, depth, height, width, channels)`.
 
     Output shape:
         Same as the input.

@@ -165,7 +165,7 @@ class ContextualConv(AttentionLayer):
         self.variant = validation.choice("variant", variant, VARIANTS)
         self.emp = validation.choice("emp", emp, tuple(EMPS))
         self.context_size = validation.positive_int(
-            "context_size", context_size
+            "context_size", context_size, validation.MAX_SIZE
         )
         if not isinstance(ch_units, (list, tuple)) or len(ch_units) != 2:
             raise ValueError(
@@ -173,11 +173,16 @@ class ContextualConv(AttentionLayer):
                 f"two hidden layers). Received: ch_units={ch_units!r}"
             )
         self.ch_units = tuple(
-            validation.positive_int("ch_units", u) for u in ch_units
+            validation.positive_int("ch_units", u, validation.MAX_WIDTH)
+            for u in ch_units
         )
         self.activation = validation.activation("activation", activation)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = validation.initializer_instance(
+            "kernel_initializer", kernel_initializer
+        )
+        self.kernel_regularizer = validation.regularizer(
+            "kernel_regularizer", kernel_regularizer
+        )
 
     @property
     def coefficient_count(self):

@@ -108,7 +108,9 @@ class CoordinateAttention(AttentionLayer):
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
-        self.min_units = validation.positive_int("min_units", min_units)
+        self.min_units = validation.positive_int(
+            "min_units", min_units, validation.MAX_WIDTH
+        )
         self.activation = validation.activation("activation", activation)
         self.gate = validation.activation("gate", gate)
         set_kernel_arguments(self, kernel_initializer, kernel_regularizer)

@@ -24,6 +24,9 @@ from keras_chattn.utils.types import RegularizerLike
 # Added to the self-affinity when a channel must not message itself; finite,
 # so that a single channel gives a defined (then zeroed) softmax.
 _EXCLUDED = -1e9
+# The largest working map (positions) of the encoder and decoder: 128 x
+# 128, whose four Dense layers hold 4 * 16,384 * 2,048 weights at k = 8.
+MAX_AREA = 16384
 
 
 def _check_spatial_size(value):
@@ -33,15 +36,21 @@ def _check_spatial_size(value):
         return None
     try:
         if not isinstance(value, (list, tuple)):
-            return validation.positive_int("spatial_size", value)
+            return validation.positive_int(
+                "spatial_size", value, validation.MAX_SIZE
+            )
         if not 1 <= len(value) <= 3:
             raise ValueError
-        return tuple(validation.positive_int("spatial_size", v) for v in value)
+        return tuple(
+            validation.positive_int("spatial_size", v, validation.MAX_SIZE)
+            for v in value
+        )
     except ValueError:
         raise ValueError(
             "spatial_size must be None, a positive int or a tuple of positive "
             "ints, one per spatial axis ((height, width) for images, "
-            f"(length,) for sequences). Received: spatial_size={value!r}"
+            f"(length,) for sequences), each at most {validation.MAX_SIZE:,}. "
+            f"Received: spatial_size={value!r}"
         ) from None
 
 
@@ -223,8 +232,12 @@ class CrossChannelComm(AttentionLayer):
         self.output_activation = validation.activation(
             "output_activation", output_activation
         )
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = validation.initializer_instance(
+            "kernel_initializer", kernel_initializer
+        )
+        self.kernel_regularizer = validation.regularizer(
+            "kernel_regularizer", kernel_regularizer
+        )
 
     @classmethod
     def position_kwargs(cls, input_shape, data_format, scale):
@@ -285,6 +298,17 @@ class CrossChannelComm(AttentionLayer):
         # another size are resized to it and back.
         self.built_working_size = tuple(self.working_size(input_shape))
         area = self._area(self.built_working_size)
+        if self.encoder_decoder and area > MAX_AREA:
+            raise ValueError(
+                f"CrossChannelComm's encoder and decoder are Dense layers "
+                f"over the flattened working map: {area:,} positions "
+                f"({'x'.join(map(str, self.built_working_size))}) would "
+                f"need {4 * area * self._units(area):,} weights; the limit "
+                f"is {MAX_AREA:,} positions. Pass a smaller spatial_size "
+                f"(the map is resized to it and back). Received: "
+                f"input_shape={input_shape}, "
+                f"spatial_size={self.spatial_size!r}"
+            )
         units = self._units(area)
         if self.encoder_decoder:
             # Applied to (batch, C, A) rows: one Dense shared by all channels.

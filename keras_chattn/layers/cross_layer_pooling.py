@@ -12,6 +12,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_chattn.layers.base import ConfigErrorsNameTheLayer
 from keras_chattn.layers.base import built_dense
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
@@ -20,7 +21,7 @@ from keras_chattn.utils.types import RegularizerLike
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
-class CrossLayerPooling(keras.layers.Layer):
+class CrossLayerPooling(ConfigErrorsNameTheLayer, keras.layers.Layer):
     """Global-average-pools several maps, concatenates, then a linear layer.
 
         y = W [mean_hw(S_1); ...; mean_hw(S_n)] + b
@@ -72,8 +73,12 @@ class CrossLayerPooling(keras.layers.Layer):
             None if units is None else validation.positive_int("units", units)
         )
         self.use_bias = validation.boolean("use_bias", use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = validation.initializer_instance(
+            "kernel_initializer", kernel_initializer
+        )
+        self.kernel_regularizer = validation.regularizer(
+            "kernel_regularizer", kernel_regularizer
+        )
         self.data_format = validation.data_format(data_format)
 
     def _channel_axis(self):

@@ -2,7 +2,8 @@
 
 Reference: Fu, Liu, Tian, Li, Bao, Fang and Lu, "Dual Attention Network for
 Scene Segmentation", CVPR 2019 (https://arxiv.org/abs/1809.02983). Public
-code: junfu1115/DANet, `PAM_Module` and `CAM_Module` (read, not copied).
+code: junfu1115/DANet, `PAM_Module`, `CAM_Module` and `DANetHead` (read,
+not copied).
 """
 
 from typing import Any
@@ -11,8 +12,13 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
+from keras_chattn.layers.base import batchnorm_config
+from keras_chattn.layers.base import built_batchnorm
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import built_dense
+from keras_chattn.layers.base import flatten_positions
 from keras_chattn.layers.base import kernel_config
+from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
@@ -44,7 +50,8 @@ def _sampled_rows(matrix, rows):
 class DualAttention(AttentionLayer):
     """DANet's position and channel attention modules, summed.
 
-    With the map flattened to N = H * W positions, x of shape (C, N):
+    With the map flattened to N positions (H * W of an image), x of shape
+    (C, N):
 
         position: B = W_b x, C' = W_c x (C -> C / reduction), D = W_d x
                   S = softmax_j(B_i . C'_j)                (N x N)
@@ -53,14 +60,26 @@ class DualAttention(AttentionLayer):
                   E_c = beta * X x + x
         y = E_p + E_c                                 (`fusion="sum"`)
 
-    alpha and beta start at 0, so a fresh block returns 2x (`fusion="mean"`
-    halves the sum, returning x). The channel energy follows the authors'
-    code, max - energy before the softmax, which favours the least similar
-    channels; `channel_energy="paper"` uses the energy itself (Eq. 3).
-    Every 1x1 convolution has a bias, as in the authors' code (the key's
-    gets no gradient: it shifts each row of the position energy by a
-    constant, which the softmax ignores). Both attention matrices and
-    their products run in float32.
+    With `channels=K` the block is the authors' DANet head (`DANetHead`):
+    each module gets its own input, a 3x3 convolution from C to K channels
+    with BatchNorm and ReLU, and its output goes through another 3x3
+    convolution (K to K) with BatchNorm and ReLU before the sum, so the
+    block returns K channels and both attention matrices are K wide:
+
+        y = CBR_p'(E_p(CBR_p(x))) + CBR_c'(E_c(CBR_c(x)))
+
+    (CBR: convolution without bias, BatchNorm, ReLU). The authors use
+    K = C / 4 (512 on ResNet's 2,048-channel last stage). Without
+    `channels` (the default) both modules run on the input itself.
+
+    alpha and beta start at 0, so a fresh block without `channels` returns
+    2x (`fusion="mean"` halves the sum, returning x). The channel energy
+    follows the authors' code, max - energy before the softmax, which
+    favours the least similar channels; `channel_energy="paper"` uses the
+    energy itself (Eq. 3). Every 1x1 convolution of the modules has a
+    bias, as in the authors' code (the key's gets no gradient: it shifts
+    each row of the position energy by a constant, which the softmax
+    ignores). Both attention matrices and their products run in float32.
 
     The position matrix takes O(N^2) memory, so the model builders put the
     block once, after the last stage (`placement = "head"`), and the layer
@@ -72,23 +91,32 @@ class DualAttention(AttentionLayer):
             least 1). Defaults to `8`.
         channel_energy: `"code"` or `"paper"`. Defaults to `"code"`.
         fusion: `"sum"` or `"mean"`. Defaults to `"sum"`.
-        max_positions: positive int, the largest H * W accepted. Defaults
-            to `4096`.
+        max_positions: positive int, the largest N accepted. Defaults to
+            `4096`.
+        channels: None (the modules on the input) or a positive int K (the
+            authors' head at K channels; the output has K channels).
+            Defaults to `None`.
         kernel_initializer: Defaults to `"glorot_uniform"`.
         kernel_regularizer: optional regularizer of the kernels.
+        batchnorm_momentum: of the head's BatchNorms (with `channels`).
+            Defaults to `0.9` (PyTorch's 0.1).
+        batchnorm_epsilon: of the head's BatchNorms. Defaults to `1e-5`.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height and width may be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume); spatial sizes may be unknown.
+        training: bool, the head's BatchNorm mode (with `channels`).
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; `(batch, length, channels)` or
+        `(batch, depth, height, width, channels)` (or channels first).
 
     Output shape:
-        Same as the input.
+        Same as the input; with `channels=K`, K channels.
 
     Examples:
 
@@ -100,6 +128,9 @@ class DualAttention(AttentionLayer):
         True
         >>> layer.count_params()  # 2 * (64*8 + 8) + 64*64 + 64 + 2
         5202
+        >>> head = keras_chattn.layers.DualAttention(channels=16)
+        >>> tuple(head(x).shape)
+        (2, 7, 7, 16)
 
     Reference:
         Fu et al., "Dual Attention Network for Scene Segmentation", CVPR
@@ -118,8 +149,11 @@ class DualAttention(AttentionLayer):
         channel_energy: str = "code",
         fusion: str = "sum",
         max_positions: int = MAX_POSITIONS,
+        channels: int | None = None,
         kernel_initializer: InitializerLike = "glorot_uniform",
         kernel_regularizer: RegularizerLike = None,
+        batchnorm_momentum: float = 0.9,
+        batchnorm_epsilon: float = 1e-5,
         data_format: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -132,7 +166,15 @@ class DualAttention(AttentionLayer):
         self.max_positions = validation.positive_int(
             "max_positions", max_positions
         )
+        self.channels = (
+            None
+            if channels is None
+            else validation.positive_int(
+                "channels", channels, validation.MAX_WIDTH
+            )
+        )
         set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
+        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
@@ -150,14 +192,47 @@ class DualAttention(AttentionLayer):
                     "or raise max_positions. Received: input_shape="
                     f"{tuple(input_shape)}"
                 )
-        width_qk = max(1, channels // self.reduction)
-        self.query = built_dense(self, width_qk, (None, channels), "query")
-        self.key = built_dense(self, width_qk, (None, channels), "key")
-        self.value = built_dense(self, channels, (None, channels), "value")
+        ndim = len(input_shape)
+        width = channels if self.channels is None else self.channels
+        if self.channels is not None:
+            self.position_in = self._conv_bn(ndim, "position_in", channels)
+            self.channel_in = self._conv_bn(ndim, "channel_in", channels)
+            self.position_out = self._conv_bn(ndim, "position_out", width)
+            self.channel_out = self._conv_bn(ndim, "channel_out", width)
+        width_qk = max(1, width // self.reduction)
+        self.query = built_dense(self, width_qk, (None, width), "query")
+        self.key = built_dense(self, width_qk, (None, width), "key")
+        self.value = built_dense(self, width, (None, width), "value")
         self.alpha = self.add_weight(
             name="alpha", shape=(), initializer="zeros"
         )
         self.beta = self.add_weight(name="beta", shape=(), initializer="zeros")
+
+    def _conv_bn(self, ndim, name, in_channels):
+        """The head's 3x3 convolution (no bias) to `channels` and its
+        BatchNorm, built on a channels_last map of `in_channels`."""
+        shape = (None,) * (ndim - 1) + (in_channels,)
+        conv = built_conv(
+            self, shape, self.channels, 3, f"{name}_conv", use_bias=False
+        )
+        norm = built_batchnorm(
+            self, f"{name}_bn", (None,) * (ndim - 1) + (self.channels,)
+        )
+        return conv, norm
+
+    @staticmethod
+    def _conv_bn_relu(pair, x, training):
+        conv, norm = pair
+        return ops.relu(norm(conv(x), training=training))
+
+    def _module_in_head(self, before, module, after, x, training):
+        """conv-BN-ReLU, a module (E - x, its matrix), + x, conv-BN-ReLU."""
+        features = self._conv_bn_relu(before, x, training)
+        flat = flatten_positions(features)
+        attended, matrix = module(flat)
+        y = ops.cast(attended, self.compute_dtype) + flat
+        y = ops.reshape(y, ops.shape(features))
+        return self._conv_bn_relu(after, y, training), matrix
 
     def position_attention(self, flat):
         """(E_p - x, S) for `flat` of shape (batch, N, C), in float32."""
@@ -186,29 +261,68 @@ class DualAttention(AttentionLayer):
 
     def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
-        shape = ops.shape(x)
-        flat = ops.reshape(x, (shape[0], -1, shape[-1]))
+        if self.channels is None:
+            y, maps = self._modules(x)
+        else:
+            y, maps = self._head(x, training)
+        if self.fusion == "mean":
+            y = y / 2
+        return self.restore_layout(y), maps
+
+    def _modules(self, x):
+        """Both modules on one map: E_p + E_c, and their matrices."""
+        flat = flatten_positions(x)
         position, position_map = self.position_attention(flat)
         channel, channel_map = self.channel_attention(flat)
         y = ops.cast(position + channel, self.compute_dtype) + 2 * flat
-        if self.fusion == "mean":
-            y = y / 2
         maps = {
             "position": _sampled_rows(position_map, MAP_ROWS),
             "channel": channel_map,
         }
-        return self.restore_layout(ops.reshape(y, shape)), maps
+        return ops.reshape(y, ops.shape(x)), maps
+
+    def _head(self, x, training):
+        """DANetHead: each module between its own conv-BN-ReLU pairs."""
+        position, position_map = self._module_in_head(
+            self.position_in,
+            self.position_attention,
+            self.position_out,
+            x,
+            training,
+        )
+        channel, channel_map = self._module_in_head(
+            self.channel_in,
+            self.channel_attention,
+            self.channel_out,
+            x,
+            training,
+        )
+        maps = {
+            "position": _sampled_rows(position_map, MAP_ROWS),
+            "channel": channel_map,
+        }
+        return position + channel, maps
+
+    def compute_output_shape(self, input_shape):
+        if self.channels is None:
+            return tuple(input_shape)
+        return self.with_channels(input_shape, self.channels)
 
     def macs(self, input_shape):
         n = self.positions(input_shape)
         channels = input_shape[self.channel_axis]
         if n is None or channels is None:
             return None
-        qk = max(1, channels // self.reduction)
-        projections = n * channels * (2 * qk + channels)
-        position = n * n * (qk + channels)
-        channel = 2 * channels * channels * n
-        return projections + position + channel
+        width = channels if self.channels is None else self.channels
+        qk = max(1, width // self.reduction)
+        projections = n * width * (2 * qk + width)
+        position = n * n * (qk + width)
+        channel = 2 * width * width * n
+        head = 0
+        if self.channels is not None:
+            taps = 3 ** (len(input_shape) - 2)
+            head = 2 * n * taps * width * (channels + width)
+        return projections + position + channel + head
 
     def get_config(self):
         return {
@@ -217,5 +331,7 @@ class DualAttention(AttentionLayer):
             "channel_energy": self.channel_energy,
             "fusion": self.fusion,
             "max_positions": self.max_positions,
+            "channels": self.channels,
             **kernel_config(self),
+            **batchnorm_config(self),
         }

@@ -13,7 +13,7 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
@@ -70,11 +70,14 @@ class ECA(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height and width may be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume); spatial sizes may be unknown.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; likewise
+        `(batch, length, channels)` and
+        `(batch, depth, height, width, channels)`.
 
     Output shape:
         Same as the input.
@@ -127,17 +130,14 @@ class ECA(AttentionLayer):
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
-        self.conv = keras.layers.Conv1D(
+        self.conv = built_conv(
+            self,
+            (None, channels, 1),
             1,
             self.effective_kernel_size(channels),
-            padding="same",
+            "conv",
             use_bias=False,
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name="conv",
         )
-        self.conv.build((None, channels, 1))
 
     def channel_weights(self, inputs):
         """The gate's output, shape `(batch, C)`."""

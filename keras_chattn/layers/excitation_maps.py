@@ -37,6 +37,17 @@ their scale:
 
 docs/layers.md gives the measurements behind this choice.
 
+What each map can multiply an activation by (`EMP_RANGES`, over the whole
+coefficient range (0.5, 1.5), every size): bilinear and sine factors lie
+in [0.5, 1.5], so their maps in [0.25, 2.25]; a Gaussian factor
+0.5 + G lies in (0.5, 0.5 + 1 / (sigma_min sqrt(2 pi))) = (0.5, 2.114),
+so its map in (0.25, 4.471). The top is reached only by the narrowest
+bump (sigma -> 0.247, its coefficient -> 0.5, i.e. P -> -inf) centred on
+a pixel; P = -1 gives up to 3.03. We keep that reach rather than bound it
+to the others' 2.25: that would need sigma >= 0.399, a bump no narrower
+than two fifths of the map, and would change every trained Gaussian
+block's outputs.
+
 Other ranks (`render_emp`): every EMP is a product of one factor per
 spatial axis, each factor with its own pair of coefficients, so the same
 factors define it on a sequence (one factor, 2 coefficients per channel)
@@ -59,6 +70,17 @@ GAUSSIAN_SIGMA_RANGE = 3.0
 # The sine's frequency reaches this many full periods across the map at the
 # ends of the coefficient range.
 SINE_MAX_PERIODS = 2.0
+# The largest Gaussian factor, 0.5 + G at the narrowest width's peak.
+GAUSSIAN_FACTOR_MAX = 0.5 + GAUSSIAN_SIGMA_RANGE / (
+    GAUSSIAN_SIGMA_AT_ZERO * math.sqrt(2.0 * math.pi)
+)
+# (lower, upper) bounds of each 2-D map over the coefficient range (see
+# the module docstring); a map on n axes lies within their n/2-th powers.
+EMP_RANGES = {
+    "bilinear": (0.25, 2.25),
+    "gaussian": (0.25, GAUSSIAN_FACTOR_MAX**2),
+    "sine": (0.25, 2.25),
+}
 
 
 def _pixels(size):

@@ -13,6 +13,7 @@ from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import built_dense
+from keras_chattn.layers.base import flatten_positions
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.utils import validation
@@ -61,11 +62,14 @@ class GlobalContext(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height and width may be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume); spatial sizes may be unknown.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; likewise
+        `(batch, length, channels)` and
+        `(batch, depth, height, width, channels)`.
 
     Output shape:
         Same as the input.
@@ -101,7 +105,9 @@ class GlobalContext(AttentionLayer):
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
         self.reduction = validation.positive_int("reduction", reduction)
-        self.min_units = validation.positive_int("min_units", min_units)
+        self.min_units = validation.positive_int(
+            "min_units", min_units, validation.MAX_WIDTH
+        )
         self.fusion = validation.choice("fusion", fusion, FUSIONS, True)
         self.pooling = validation.choice("pooling", pooling, POOLINGS, True)
         set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
@@ -159,7 +165,7 @@ class GlobalContext(AttentionLayer):
         if self.pooling == "avg":
             return ops.mean(x, axis=spatial), None
         shape = ops.shape(x)
-        flat = ops.reshape(x, (shape[0], -1, shape[-1]))
+        flat = flatten_positions(x)
         logits = ops.cast(self.mask(flat), "float32")  # (batch, HW, 1)
         weights = ops.softmax(logits, axis=1)
         pooled = ops.sum(ops.cast(flat, "float32") * weights, axis=1)

@@ -55,7 +55,11 @@ def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
         # PyTorch runs grouped convolutions natively (the kernel's input
         # width C / groups says how many groups).
         return ops.conv(
-            inputs, kernel, strides=strides, dilation_rate=dilation_rate
+            inputs,
+            kernel,
+            strides=strides,
+            dilation_rate=dilation_rate,
+            data_format="channels_last",
         )
     group_out = filters // groups
     if backend == "jax":
@@ -78,6 +82,7 @@ def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
             ),
             strides=strides,
             dilation_rate=dilation_rate,
+            data_format="channels_last",
         )
     # Depthwise output channel c * group_out + m holds input channel c
     # (group g, position i in it) convolved with kernel[..., i, g * group_out
@@ -96,6 +101,7 @@ def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
         depthwise_kernel,
         strides=strides,
         dilation_rate=dilation_rate,
+        data_format="channels_last",
     )
     if group_in == 1:
         return y

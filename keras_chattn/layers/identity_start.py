@@ -10,6 +10,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_chattn.layers.base import ConfigErrorsNameTheLayer
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
@@ -17,7 +18,7 @@ GATES = ("scalar", "channel")
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
-class IdentityStart(keras.layers.Layer):
+class IdentityStart(ConfigErrorsNameTheLayer, keras.layers.Layer):
     """`y = x + g * (block(x) - x)`, with the gate g starting at 0.
 
     A freshly inserted block computes something else than its input (a
@@ -100,7 +101,9 @@ class IdentityStart(keras.layers.Layer):
     def attend(self, inputs, training=None):
         """`(output, maps)`: the block's maps, its own output
         (`"block_output"`) and the gate (`"gate"`)."""
-        outputs, maps = self.block.attend(inputs, training=training)
+        outputs, maps = self.block(
+            inputs, training=training, return_attention=True
+        )
         g = ops.cast(self.g, outputs.dtype)
         mixed = self._mix(inputs, outputs)
         return mixed, {**maps, "gate": g, "block_output": outputs}

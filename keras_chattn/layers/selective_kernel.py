@@ -14,11 +14,13 @@ from keras import ops
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.layers.grouped_conv import grouped_conv
+from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -136,17 +138,27 @@ class SelectiveKernel(AttentionLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
-        self.filters = validation.positive_int("filters", filters)
-        self.strides = validation.positive_int("strides", strides)
-        self.branches = validation.positive_int("branches", branches)
+        self.filters = validation.positive_int(
+            "filters", filters, validation.MAX_WIDTH
+        )
+        self.strides = validation.positive_int(
+            "strides", strides, validation.MAX_SIZE
+        )
+        self.branches = validation.positive_int(
+            "branches", branches, validation.MAX_REPEATS
+        )
         if self.branches < 2:
             raise ValueError(
                 "branches must be at least 2: a selective kernel selects "
                 f"between kernels. Received: branches={branches}"
             )
-        self.groups = validation.positive_int("groups", groups)
+        self.groups = validation.positive_int(
+            "groups", groups, validation.MAX_WIDTH
+        )
         self.reduction = validation.positive_int("reduction", reduction)
-        self.min_units = validation.positive_int("min_units", min_units)
+        self.min_units = validation.positive_int(
+            "min_units", min_units, validation.MAX_WIDTH
+        )
         set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
         set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
 
@@ -178,19 +190,18 @@ class SelectiveKernel(AttentionLayer):
         self.convs, self.norms = [], []
         for index in range(self.branches):
             dilation = index + 1
-            conv = keras.layers.Conv2D(
+            conv = built_conv(
+                self,
+                (None, None, None, channels),
                 self.filters,
                 3,
+                f"branch{index}_conv",
+                padding="valid",
                 strides=self.strides if dilation == 1 else 1,
                 dilation_rate=dilation,
                 groups=self.groups,
                 use_bias=False,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
-                name=f"branch{index}_conv",
             )
-            conv.build((None, None, None, channels))
             self.convs.append(conv)
             self.norms.append(
                 built_batchnorm(
@@ -198,7 +209,12 @@ class SelectiveKernel(AttentionLayer):
                 )
             )
         self.fuse = self._dense(self.units(), self.filters, "fuse")
-        self.fuse_norm = built_batchnorm(self, "fuse_bn", (None, self.units()))
+        self.fuse_norm = built_batchnorm(
+            self,
+            "fuse_bn",
+            (None, self.units()),
+            layer_class=PooledBatchNormalization,
+        )
         self.select = self._dense(
             self.branches * self.filters, self.units(), "select"
         )

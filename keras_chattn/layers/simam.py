@@ -43,11 +43,14 @@ class SimAM(AttentionLayer):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor; height, width and channels may be unknown.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume); spatial sizes and channels may be unknown.
 
     Input shape:
         `(batch, height, width, channels)` or, for `"channels_first"`,
-        `(batch, channels, height, width)`.
+        `(batch, channels, height, width)`; likewise
+        `(batch, length, channels)` and
+        `(batch, depth, height, width, channels)`.
 
     Output shape:
         Same as the input.

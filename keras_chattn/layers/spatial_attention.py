@@ -13,8 +13,7 @@ from keras_chattn.layers import banded_conv
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import clone_initializer
-from keras_chattn.layers.base import convolution_for
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
@@ -132,19 +131,14 @@ class SpatialAttention(AttentionLayer):
         # The conv always runs channels_last on the 2-channel descriptor:
         # TensorFlow has no channels_first Conv2D on CPUs without oneDNN
         # (e.g. AVX2-only machines), and the kernel is the same either way.
-        self.conv = convolution_for(
-            len(input_shape),
+        self.conv = built_conv(
+            self,
+            (input_shape[0], *self.spatial_extent(input_shape), 2),
             1,
             self.kernel_size,
-            padding="same",
+            "conv",
             use_bias=False,
-            data_format="channels_last",
-            kernel_initializer=clone_initializer(self.kernel_initializer),
-            kernel_regularizer=self.kernel_regularizer,
-            dtype=self.dtype_policy,
-            name="conv",
         )
-        self.conv.build((input_shape[0], *self.spatial_extent(input_shape), 2))
         if self.use_batchnorm:
             self.batchnorm = built_batchnorm(
                 self,

@@ -43,12 +43,15 @@ class SqueezeExcite(ChannelExcitation):
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: a 4-D tensor. Height and width may be unknown (`None`); the
-            channel count must be known.
+        inputs: a 3-D, 4-D or 5-D tensor (a sequence, an image or a
+            volume). Spatial sizes may be unknown (`None`); the channel
+            count must be known.
 
     Input shape:
         `(batch, height, width, channels)` for `"channels_last"`,
-        `(batch, channels, height, width)` for `"channels_first"`.
+        `(batch, channels, height, width)` for `"channels_first"`; likewise
+        `(batch, length, channels)` and
+        `(batch, depth, height, width, channels)`.
 
     Output shape:
         Same as the input.

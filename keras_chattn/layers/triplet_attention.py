@@ -14,7 +14,7 @@ from keras import ops
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.base import batchnorm_config
 from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.base import built_conv
 from keras_chattn.layers.base import kernel_config
 from keras_chattn.layers.base import set_batchnorm_arguments
 from keras_chattn.layers.base import set_kernel_arguments
@@ -126,17 +126,14 @@ class TripletAttention(AttentionLayer):
     def build(self, input_shape):
         self.fix_rank(input_shape)
         for name, _ in self.branches():
-            conv = keras.layers.Conv2D(
+            conv = built_conv(
+                self,
+                (None, None, None, 2),
                 1,
                 self.kernel_size,
-                padding="same",
+                f"{name}_conv",
                 use_bias=False,
-                kernel_initializer=clone_initializer(self.kernel_initializer),
-                kernel_regularizer=self.kernel_regularizer,
-                dtype=self.dtype_policy,
-                name=f"{name}_conv",
             )
-            conv.build((None, None, None, 2))
             gamma = "zeros" if name == "height_width" else "ones"
             norm = built_batchnorm(
                 self,

@@ -116,7 +116,27 @@ class AttentionSpec:
     def create(self, input_shape, name):
         """A new layer for an input of `input_shape`, named `name`."""
         kwargs = {**self.position_kwargs(input_shape), **self.kwargs}
-        return create_attention(self.factory, name=name, **kwargs)
+        return self._new_layer(name, kwargs)
+
+    def _new_layer(self, name, kwargs):
+        """The factory's layer; an argument it does not take is named as
+        one of `attention_kwargs` (Keras' own message names only the
+        class)."""
+        try:
+            return create_attention(self.factory, name=name, **kwargs)
+        except (TypeError, ValueError) as error:
+            message = str(error)
+            if not (
+                "Unrecognized keyword argument" in message
+                or "unexpected keyword argument" in message
+            ):
+                raise
+            declared = declared_by(self.factory)
+            raise ValueError(
+                f"attention_kwargs holds arguments that "
+                f"{getattr(declared, '__name__', declared)} does not take "
+                f"({message}). Received: attention_kwargs={self.kwargs!r}"
+            ) from None
 
     def apply_conv(self, x, filters, strides, name, conv_style=None):
         """A new block in place of a 3x3 convolution of `filters` and
@@ -146,7 +166,7 @@ class AttentionSpec:
             )
         kwargs.update(self.position_kwargs(x.shape))
         kwargs.update(self.kwargs)
-        return create_attention(self.factory, name=name, **kwargs)(x)
+        return self._new_layer(name, kwargs)(x)
 
     def apply(self, x, name, features=None):
         """Calls a new block on `x` (or on `features`, ending with `x`, for a
@@ -181,8 +201,16 @@ def attention_spec(
     """
     if isinstance(attention, AttentionSpec):
         return attention
+    _check_kwargs(attention_kwargs)
     factory = get_attention(attention)
     if factory is None:
+        if attention_kwargs:
+            raise ValueError(
+                "attention_kwargs are the attention block's arguments, and "
+                "attention is None: there is no block to take them. "
+                f"Received: attention={attention!r}, "
+                f"attention_kwargs={attention_kwargs!r}"
+            )
         return None
     validation.choice("scale", scale, SCALES)
     declared = declared_by(factory)
@@ -191,12 +219,6 @@ def attention_spec(
         raise ValueError(
             f"{attention!r} declares placement={placement!r}; model builders "
             f"place blocks at one of {list(PLACEMENTS)}."
-        )
-    if attention_kwargs is not None and not isinstance(attention_kwargs, dict):
-        raise ValueError(
-            "attention_kwargs must be a dict of keyword arguments for the "
-            f"attention block, or None. Received: attention_kwargs="
-            f"{attention_kwargs!r}"
         )
     return AttentionSpec(
         factory=factory,
@@ -207,6 +229,19 @@ def attention_spec(
         kwargs=dict(attention_kwargs or {}),
         scale=scale,
     )
+
+
+def _check_kwargs(attention_kwargs):
+    if attention_kwargs is None:
+        return
+    if not isinstance(attention_kwargs, dict) or not all(
+        isinstance(key, str) for key in attention_kwargs
+    ):
+        raise ValueError(
+            "attention_kwargs must be a dict of keyword arguments for the "
+            f"attention block, or None. Received: attention_kwargs="
+            f"{attention_kwargs!r}"
+        )
 
 
 def resolve_attention(attention, attention_kwargs, num_stages, scale):
@@ -226,8 +261,16 @@ def resolve_attention(attention, attention_kwargs, num_stages, scale):
                 f"({num_stages} here, None to skip a stage). "
                 f"Received: attention={attention!r}"
             )
+        _check_kwargs(attention_kwargs)
+        if all(get_attention(entry) is None for entry in attention):
+            # Every stage without a block: attention_spec refuses kwargs.
+            return [attention_spec(None, attention_kwargs, scale)] * num_stages
         return [
-            attention_spec(entry, attention_kwargs, scale)
+            attention_spec(
+                entry,
+                None if get_attention(entry) is None else attention_kwargs,
+                scale,
+            )
             for entry in attention
         ]
     return [attention_spec(attention, attention_kwargs, scale)] * num_stages

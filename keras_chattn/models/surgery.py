@@ -224,17 +224,28 @@ class _Surgeon:
         """A new block (wrapped to start as the identity, if asked) on `x`;
         `x` itself, with a note for the warning, where the block refuses
         the map (C3's working size, DANet's position limit, ...)."""
+        # The constructor's errors are the user's arguments: raised. Only a
+        # block that refuses this map (at build) is skipped.
+        if self.identity:
+            layer = IdentityStart(self.spec.create(x.shape, "block"), name=name)
+        else:
+            layer = self.spec.create(x.shape, name)
         try:
-            if self.identity:
-                layer = IdentityStart(
-                    self.spec.create(x.shape, "block"), name=name
-                )
-            else:
-                layer = self.spec.create(x.shape, name)
-            return layer(x)
+            y = layer(x)
         except ValueError as error:
             self.skipped.append(f"{name} on {tuple(x.shape)}: {error}")
             return x
+        if tuple(y.shape) != tuple(x.shape):
+            raise ValueError(
+                f"add_attention inserts blocks that keep their input's "
+                f"shape, and {type(layer).__name__} ({name}) turns "
+                f"{tuple(x.shape)} into {tuple(y.shape)}, which the layers "
+                "after it were not built for (DualAttention's channels, "
+                "say: build the network with a keras_chattn builder "
+                "instead). Received: attention_kwargs="
+                f"{self.spec.kwargs!r}"
+            )
+        return y
 
     def places(self, model):
         """{id(original tensor): name of the block to put after it}."""

@@ -6,13 +6,25 @@ backend traceback to find a typo in a call. Layers, builders, data
 pipelines, the training recipe and the tuner all check with these.
 """
 
+import math
 import numbers
 
 import keras
 
+# Sizes past which no block can be built sensibly (a constructor refuses
+# them, naming the limit, instead of hanging or running out of memory at
+# its first call): a channel or hidden width past 65,536 is wider than any
+# CNN layer; a spatial size (a kernel, a dilation, a stride, a working map
+# side) past 1,024 exceeds the maps the blocks are placed on; 64 stacked
+# convolutions or branches is past anything the papers try.
+MAX_WIDTH = 65536
+MAX_SIZE = 1024
+MAX_REPEATS = 64
 
-def positive_int(name, value):
-    """Returns `value` as a Python int, or raises if it is not one >= 1.
+
+def positive_int(name, value, maximum=None):
+    """Returns `value` as a Python int, or raises if it is not one >= 1
+    (and <= `maximum`, when given).
 
     Booleans and floats (even `16.0`) are refused: a reduction ratio or a
     kernel size that is not an integer is almost always a bug upstream.
@@ -25,6 +37,12 @@ def positive_int(name, value):
     if value < 1:
         raise ValueError(
             f"{name} must be a positive integer. Received: {name}={value!r}"
+        )
+    if maximum is not None and value > maximum:
+        raise ValueError(
+            f"{name} must be a positive integer no larger than {maximum:,} "
+            "(no block can be built sensibly past it). "
+            f"Received: {name}={value!r}"
         )
     return int(value)
 
@@ -64,9 +82,10 @@ def non_negative_int(name, value, optional=False):
     return int(value)
 
 
-def odd_positive_int(name, value):
-    """Returns `value` as an int, or raises if it is not odd and >= 1."""
-    value = positive_int(name, value)
+def odd_positive_int(name, value, maximum=MAX_SIZE):
+    """Returns `value` as an int, or raises if it is not odd, >= 1 and
+    <= `maximum`."""
+    value = positive_int(name, value, maximum)
     if value % 2 == 0:
         raise ValueError(
             f"{name} must be an odd positive integer so that 'same' padding "
@@ -115,15 +134,26 @@ def data_format(value):
     return choice("data_format", value, ("channels_first", "channels_last"))
 
 
-def activation(name, value):
-    """Resolves an activation identifier, naming the argument on failure."""
+def _resolved(name, value, get, expected):
+    """`get(value)`, or a ValueError naming the argument (Keras' own
+    "Could not interpret ... identifier" names no argument)."""
     try:
-        return keras.activations.get(value)
+        return get(value)
     except (ValueError, TypeError) as error:
         raise ValueError(
-            f"{name} must be the name of a Keras activation (e.g. 'relu', "
-            f"'sigmoid'), a callable or None. Received: {name}={value!r}"
+            f"{name} must be {expected}. Received: {name}={value!r}"
         ) from error
+
+
+def activation(name, value):
+    """Resolves an activation identifier, naming the argument on failure."""
+    return _resolved(
+        name,
+        value,
+        keras.activations.get,
+        "the name of a Keras activation (e.g. 'relu', 'sigmoid'), a "
+        "callable or None",
+    )
 
 
 def number_in_range(name, value, low, high):
@@ -132,10 +162,14 @@ def number_in_range(name, value, low, high):
     With `high=None` the range is open above and `value` must then be strictly
     greater than `low` (an epsilon, say).
     """
-    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    is_number = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
     if high is None:
         ok = is_number and value > low
-        expected = f"a number > {low}"
+        expected = f"a finite number > {low}"
     else:
         ok = is_number and low <= value < high
         expected = f"a number in [{low}, {high})"
@@ -144,6 +178,33 @@ def number_in_range(name, value, low, high):
             f"{name} must be {expected}. Received: {name}={value!r}"
         )
     return float(value)
+
+
+def initializer_instance(name, value):
+    """`value` as a new Keras initializer, naming the argument on failure.
+
+    Made once: each unseeded initializer Keras makes draws a seed, so a
+    second instance would change every later layer's weights under
+    `keras.utils.set_random_seed`.
+    """
+    if value is not None:
+        try:
+            return keras.initializers.get(value)
+        except (ValueError, TypeError):
+            pass
+    return initializer(name, value)  # raises, naming the argument
+
+
+def regularizer(name, value):
+    """`value` as a Keras regularizer (or None), naming the argument on
+    failure."""
+    return _resolved(
+        name,
+        value,
+        keras.regularizers.get,
+        "the name of a Keras regularizer (e.g. 'l2'), its config, an "
+        "instance or None",
+    )
 
 
 def initializer(name, value):

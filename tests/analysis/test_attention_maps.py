@@ -132,3 +132,77 @@ def test_attention_layers_lists_nested_and_wrapped_blocks():
     assert all(
         isinstance(b, keras_chattn.layers.IdentityStart) for b in found.values()
     )
+
+
+# Bad input to the analysis functions: each a ValueError naming the
+# argument (these once returned maps for a class the model does not have,
+# raised IndexError or AttributeError, or averaged float labels).
+ANALYSIS_ERRORS = [
+    (
+        "grad_cam",
+        {"class_index": 10},
+        r"class_index must be a class of the model's 10 .*=10",
+    ),
+    (
+        "grad_cam",
+        {"class_index": 1000},
+        r"class_index must be a class of the model's 10",
+    ),
+    ("grad_cam", {"class_index": -1}, r"class_index must be a class .*=-1"),
+    (
+        "grad_cam",
+        {"class_index": [0, 1]},
+        r"class_index must be None, an int or one int per image \(6",
+    ),
+    (
+        "grad_cam",
+        {"class_index": np.array([0.5] * 6)},
+        r"class_index must be integer class indices",
+    ),
+    ("grad_cam", {"batch_size": -1}, r"batch_size must be a positive"),
+    ("grad_cam", {"images": IMAGES[:0]}, r"images must hold at least one"),
+    ("grad_cam", {"model": None}, r"grad_cam needs model to be a .*=None"),
+    ("attention_maps", {"batch_size": -1}, r"batch_size must be a positive"),
+    ("attention_maps", {"batch_size": 0}, r"batch_size must be a positive"),
+    (
+        "attention_maps",
+        {"images": IMAGES[:0]},
+        r"images must hold at least one example.*\(0, 32, 32, 3\)",
+    ),
+    ("attention_maps", {"images": []}, r"images must hold at least one"),
+    ("attention_maps", {"model": None}, r"attention_maps needs model"),
+    (
+        "class_excitation",
+        {"labels": LABELS[:4]},
+        r"labels must give one class per image: 6 images.*\(4,\)",
+    ),
+    (
+        "class_excitation",
+        {"labels": LABELS.astype("float32")},
+        r"labels must be integer class indices.*float32",
+    ),
+    (
+        "class_excitation",
+        {"labels": LABELS - 1},
+        r"labels must be class indices >= 0.*-1",
+    ),
+    ("class_excitation", {"batch_size": -1}, r"batch_size must be a positive"),
+    ("class_excitation", {"images": IMAGES[:0]}, r"images must hold"),
+    ("class_excitation", {"model": None}, r"class_excitation needs model"),
+]
+
+
+@pytest.mark.parametrize("function, kwargs, message", ANALYSIS_ERRORS)
+def test_bad_input_is_refused_by_name(cbam_model, function, kwargs, message):
+    arguments = {"model": cbam_model, "images": IMAGES, **kwargs}
+    if function == "class_excitation":
+        arguments.setdefault("labels", LABELS)
+    with pytest.raises(ValueError, match=message):
+        getattr(analysis, function)(**arguments)
+
+
+def test_grad_cam_explains_the_class_asked_for(cbam_model):
+    _, classes = analysis.grad_cam(cbam_model, IMAGES, class_index=2)
+    assert classes.tolist() == [2] * 6
+    _, classes = analysis.grad_cam(cbam_model, IMAGES, class_index=LABELS)
+    assert classes.tolist() == LABELS.tolist()

@@ -34,7 +34,8 @@ PUBLIC_LAYERS = sorted(
     name
     for name in keras_chattn.layers.__all__
     if inspect.isclass(getattr(keras_chattn.layers, name))
-    and name not in ("AttentionLayer", "IdentityStart")
+    and name
+    not in ("AttentionLayer", "IdentityStart", "PooledBatchNormalization")
 )
 
 

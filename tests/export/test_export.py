@@ -148,7 +148,7 @@ def test_mismatch_raises_with_the_figures(networks, tmp_path):
             tmp_path / "m.tflite",
             "litert",
             check_data=images(),
-            tolerance=-1.0,
+            tolerance=0.0,  # float32 kernels of another runtime round apart
         )
     assert e.value.report.max_abs_diff >= 0
     assert (tmp_path / "m.tflite").exists()
@@ -171,6 +171,22 @@ def test_mismatch_raises_with_the_figures(networks, tmp_path):
         (
             {"format": "onnx", "check_data": np.zeros((0, 16, 16, 3))},
             "holds no images",
+        ),
+        (
+            {"format": "onnx", "min_agreement": 2.0},
+            r"min_agreement must be a fraction in \[0, 1\].*=2.0",
+        ),
+        (
+            {"format": "onnx", "min_agreement": "high"},
+            r"min_agreement must be a finite number.*'high'",
+        ),
+        (
+            {"format": "onnx", "tolerance": float("nan")},
+            r"tolerance must be a finite number.*=nan",
+        ),
+        (
+            {"format": "onnx", "tolerance": -1e-4},
+            r"tolerance must be a finite number >= 0",
         ),
     ],
 )

@@ -269,6 +269,44 @@ def dual_attention(x, w, channel_energy, fusion):
     return (y / 2 if fusion == "mean" else y).reshape(x.shape)
 
 
+def danet_head(x, w, channel_energy, fusion, epsilon=1e-5):
+    """The authors' DANetHead: each module between 3x3 conv-BN-ReLU pairs
+    (convolutions without bias, BatchNorm in inference mode)."""
+
+    def cbr(name, value):
+        y = conv_same(value, w[f"{name}_conv/kernel"])
+        y = batchnorm(
+            y,
+            *(w[f"{name}_bn/{p}"] for p in ("gamma", "beta")),
+            *(w[f"{name}_bn/{p}"] for p in ("moving_mean", "moving_variance")),
+            epsilon,
+        )
+        return relu(y)
+
+    feat = cbr("position_in", x)
+    batch, channels = feat.shape[0], feat.shape[-1]
+    flat = feat.reshape(batch, -1, channels)
+    q = flat @ w["query/kernel"] + w["query/bias"]
+    k = flat @ w["key/kernel"] + w["key/bias"]
+    v = flat @ w["value/kernel"] + w["value/bias"]
+    s = softmax(q @ k.transpose(0, 2, 1), axis=-1)
+    position = (w["alpha"] * (s @ v) + flat).reshape(feat.shape)
+    position = cbr("position_out", position)
+
+    feat = cbr("channel_in", x)
+    flat = feat.reshape(batch, -1, channels)
+    energy = flat.transpose(0, 2, 1) @ flat
+    if channel_energy == "code":
+        energy = energy.max(axis=-1, keepdims=True) - energy
+    a = softmax(energy, axis=-1)
+    channel = (w["beta"] * (flat @ a.transpose(0, 2, 1)) + flat).reshape(
+        feat.shape
+    )
+    channel = cbr("channel_out", channel)
+    y = position + channel
+    return y / 2 if fusion == "mean" else y
+
+
 def eca(x, kernel):
     """y = x * sigmoid(conv1d(mean over positions)), 'same', no bias."""
     pooled = x.mean(axis=spatial(x))  # (batch, C)

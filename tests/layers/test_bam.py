@@ -81,6 +81,15 @@ def test_output_lies_between_once_and_twice_the_input():
         ({"combine": "sum"}, r"combine must be one of \['multiply', 'add'\]"),
         ({"dilation": 0}, r"dilation must be a positive integer"),
         ({"dilated_convs": 0}, r"dilated_convs must be a positive integer"),
+        (
+            {"dilated_convs": 10**12},
+            r"dilated_convs must be a positive integer no larger than 64",
+        ),
+        (
+            {"dilation": 10**12},
+            r"dilation must be a positive integer no larger than 1,024",
+        ),
+        ({"batchnorm_epsilon": float("inf")}, r"batchnorm_epsilon must be"),
     ],
 )
 def test_bad_arguments(kwargs, message):

@@ -96,6 +96,10 @@ def test_gates_depend_on_row_and_column():
         ({"reduction": 0}, r"reduction must be a positive integer"),
         ({"min_units": 0}, r"min_units must be a positive integer"),
         (
+            {"min_units": 10**12},
+            r"min_units must be a positive integer no larger than 65,536",
+        ),
+        (
             {"activation": "hswish"},
             r"activation must be .* activation='hswish'",
         ),

@@ -22,6 +22,24 @@ CASES = [
         gradient_free=("key/bias",),
         id="DANet-paper-mean",
     ),
+    # The authors' head at 4 channels on 16: four 3x3 convolutions (16 -> 4
+    # twice, 4 -> 4 twice) with BatchNorm, then the modules at 4 channels.
+    harness.LayerCase(
+        DualAttention,
+        {"channels": 4, "reduction": 1},
+        (5, 6, 16),
+        trainable=2 * 9 * 16 * 4
+        + 2 * 9 * 4 * 4
+        + 4 * 2 * 4
+        + 2 * (4 * 4 + 4)
+        + 4 * 4
+        + 4
+        + 2,
+        non_trainable=4 * 2 * 4,
+        output_shape=lambda shape: (*shape[:-1], 4),
+        gradient_free=("key/bias",),
+        id="DANet-head",
+    ),
 ]
 
 test_contract = harness.contract_test(CASES)
@@ -50,6 +68,47 @@ def test_matches_numpy_reference(channel_energy, fusion):
     )
 
 
+@pytest.mark.parametrize(
+    "channel_energy, fusion, shape",
+    [
+        ("code", "sum", (2, 4, 5, 16)),
+        ("paper", "mean", (2, 4, 5, 16)),
+        ("code", "sum", (2, 9, 16)),
+        ("code", "sum", (2, 3, 2, 4, 8)),
+    ],
+)
+def test_head_matches_numpy_reference(channel_energy, fusion, shape):
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    layer = DualAttention(
+        reduction=2, channels=4, channel_energy=channel_energy, fusion=fusion
+    )
+    layer.build(x.shape)
+    harness.randomize_weights(layer)
+    expected = reference.danet_head(
+        x.astype("float64"),
+        reference.weights_by_path(layer),
+        channel_energy,
+        fusion,
+    )
+    assert expected.shape == (*shape[:-1], 4)
+    np.testing.assert_allclose(
+        to_numpy(layer(x, training=False)), expected, rtol=1e-4, atol=1e-4
+    )
+
+
+def test_head_is_narrower_and_faster_than_the_modules_on_2048_channels():
+    # ResNet-50's last stage at 32x32: the (C, C) channel matrix of 2,048
+    # channels against the head's 512.
+    modules = DualAttention()
+    head = DualAttention(channels=512)
+    modules.build((None, 1, 1, 2048))
+    head.build((None, 1, 1, 2048))
+    assert head.compute_output_shape((None, 1, 1, 2048)) == (None, 1, 1, 512)
+    assert head.macs((None, 7, 7, 2048)) < 2 * modules.macs((None, 7, 7, 2048))
+    # 2 * 9 * 2048 * 512 + 2 * 9 * 512 * 512 convolution weights.
+    assert head.count_params() > 2 * 9 * 2048 * 512
+
+
 def test_fresh_block_is_twice_the_input():
     x = np.random.default_rng(1).normal(size=(2, 3, 3, 8)).astype("float32")
     np.testing.assert_allclose(to_numpy(DualAttention()(x)), 2 * x, rtol=1e-6)
@@ -75,6 +134,9 @@ def test_large_maps_are_refused_with_the_size():
         ),
         ({"fusion": "concat"}, r"fusion must be one of \['sum', 'mean'\]"),
         ({"max_positions": 0}, r"max_positions must be a positive integer"),
+        ({"channels": 0}, r"channels must be a positive integer"),
+        ({"channels": 10**6}, r"channels must be .* no larger than 65,536"),
+        ({"channels": "512"}, r"channels must be a positive integer"),
     ],
 )
 def test_bad_arguments(kwargs, message):

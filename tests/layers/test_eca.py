@@ -65,7 +65,7 @@ def test_neighbouring_channels_only():
     [
         ({"kernel_size": 4}, r"kernel_size must be an odd positive integer"),
         ({"kernel_size": 0}, r"kernel_size must be a positive integer"),
-        ({"gamma": 0}, r"gamma must be a number > 0"),
+        ({"gamma": 0}, r"gamma must be a finite number > 0"),
         ({"gate": "sigmod"}, r"gate must be .* gate='sigmod'"),
     ],
 )

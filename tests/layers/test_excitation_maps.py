@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from keras_chattn.layers.excitation_maps import EMP_RANGES
 from keras_chattn.layers.excitation_maps import EMPS
 from keras_chattn.layers.excitation_maps import bilinear_emp
 from keras_chattn.layers.excitation_maps import gaussian_emp
@@ -126,3 +127,33 @@ def test_positive_for_the_block_range(name):
     got = render(EMPS[name], p, 11, 13)
     assert got.shape == (4, 8, 11, 13)
     assert np.all(got > 0) and np.all(np.isfinite(got))
+
+
+@pytest.mark.parametrize("emp", sorted(EMPS))
+def test_maps_stay_within_their_documented_range(emp):
+    # Coefficients over the whole range (0.5, 1.5), extremes included, on
+    # maps from 1x1 to 31x31: every value within EMP_RANGES.
+    low, high = EMP_RANGES[emp]
+    rng = np.random.default_rng(0)
+    edges = np.array([0.5 + 1e-6, 1.5 - 1e-6])
+    extreme = np.stack(np.meshgrid(*[edges] * 4), -1).reshape(1, -1, 4)
+    for size in (1, 2, 7, 31):
+        random = rng.uniform(0.5, 1.5, size=(1, 256, 4))
+        for coefficients in (extreme, random):
+            maps = render(EMPS[emp], coefficients, size, size)
+            assert maps.min() > low - 1e-6 and maps.max() < high + 1e-5
+
+
+def test_the_gaussian_reaches_its_documented_top_and_p_minus_1():
+    # The narrowest bump (its width coefficient near 0.5) centred on a
+    # pixel centre of a 4x4 map (u = 0.625: c_mu = 1.125) nearly reaches
+    # the top; P = -1 (c = tanh(-1) / 2 + 1) gives 3.03.
+    narrow = np.array([[[1.125, 0.5 + 1e-6, 1.125, 0.5 + 1e-6]]])
+    top = render(gaussian_emp, narrow, 4, 4).max()
+    assert EMP_RANGES["gaussian"][1] - 1e-3 < top <= EMP_RANGES["gaussian"][1]
+    assert top > 2 * EMP_RANGES["sine"][1] - 0.1
+    c = np.tanh(-1.0) / 2 + 1
+    centred = np.array([[[1.125, c, 1.125, c]]])
+    np.testing.assert_allclose(
+        render(gaussian_emp, centred, 4, 4).max(), 3.03, atol=0.01
+    )

@@ -88,6 +88,10 @@ def test_context_weights_sum_to_one():
             r"fusion must be one of \['add', 'multiply', 'both'\]",
         ),
         ({"pooling": "max"}, r"pooling must be one of \['attention', 'avg'\]"),
+        (
+            {"min_units": 10**12},
+            r"min_units must be a positive integer no larger than 65,536",
+        ),
         ({"reduction": 0}, r"reduction must be a positive integer"),
     ],
 )

@@ -148,6 +148,18 @@ def test_groups_must_divide_the_channels():
             {"filters": 8, "reduction": 0},
             r"reduction must be a positive integer",
         ),
+        (
+            {"filters": 8, "branches": 10**12},
+            r"branches must be a positive integer no larger than 64",
+        ),
+        (
+            {"filters": 10**12},
+            r"filters must be a positive integer no larger than 65,536",
+        ),
+        (
+            {"filters": 8, "strides": 10**12},
+            r"strides must be a positive integer no larger than 1,024",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, message):

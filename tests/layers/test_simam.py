@@ -57,5 +57,7 @@ def test_imagenet_scale_gets_the_authors_lambda():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"e_lambda must be a number > 0.0"):
+    with pytest.raises(
+        ValueError, match=r"e_lambda must be a finite number > 0"
+    ):
         SimAM(e_lambda=0)

@@ -102,7 +102,10 @@ def test_batchnorm_updates_its_statistics_in_training():
         ({"use_batchnorm": 1}, r"use_batchnorm must be True or False"),
         ({"gate": "nope"}, r"gate must be .* gate='nope'"),
         ({"batchnorm_momentum": 1.5}, r"batchnorm_momentum must be a number"),
-        ({"batchnorm_epsilon": 0}, r"batchnorm_epsilon must be a number > 0"),
+        (
+            {"batchnorm_epsilon": 0},
+            r"batchnorm_epsilon must be a finite number > 0",
+        ),
         ({"data_format": "nchw"}, r"data_format must be one of"),
     ],
 )

@@ -86,7 +86,10 @@ def test_cifar_resnet_bad_depth(depth, message):
             {"batchnorm_momentum": 1.0},
             r"batchnorm_momentum must be a number in \[0.0, 1.0\)",
         ),
-        ({"batchnorm_epsilon": 0}, r"batchnorm_epsilon must be a number > 0"),
+        (
+            {"batchnorm_epsilon": 0},
+            r"batchnorm_epsilon must be a finite number > 0",
+        ),
         (
             {"kernel_initializer": "he"},
             r"kernel_initializer must be the name of a Keras initializer.*'he'",

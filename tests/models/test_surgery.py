@@ -235,6 +235,26 @@ def test_a_block_that_does_not_fit_is_skipped_with_a_warning():
         (None, "se", {"where": ["nope"]}, r"does not have: \['nope'\]"),
         (None, "se", {"where": 3}, r"where must be 'auto', a list"),
         (None, "se", {"name_prefix": 3}, r"name_prefix must be a string"),
+        (
+            None,
+            "se",
+            {"attention_kwargs": {"bogus": 1}},
+            r"attention_kwargs holds arguments that SqueezeExcite does not "
+            r"take.*bogus",
+        ),
+        (
+            None,
+            "se",
+            {"attention_kwargs": {"reduction": 0}},
+            r"reduction must be a positive integer",
+        ),
+        (
+            None,
+            "danet",
+            {"attention_kwargs": {"channels": 4}},
+            r"keep their input's shape.*DualAttention",
+        ),
+        (None, "se", {"attention_kwargs": "x"}, r"attention_kwargs must be"),
     ],
 )
 def test_errors(model, attention, kwargs, message):

@@ -100,6 +100,35 @@ CASES = [
         r"attention_kwargs must be a dict.*'reduction=8'",
     ),
     (
+        "attention_kwargs a string without a block",
+        lambda: models.cifar_resnet(20, attention_kwargs="x"),
+        r"attention_kwargs must be a dict.*'x'",
+    ),
+    (
+        "attention_kwargs a list without a block",
+        lambda: models.ResNet18(attention_kwargs=[1]),
+        r"attention_kwargs must be a dict.*\[1\]",
+    ),
+    (
+        "attention_kwargs without a block",
+        lambda: models.cifar_resnet(20, attention_kwargs={"reduction": 8}),
+        r"attention is None: there is no block to take them",
+    ),
+    (
+        "attention_kwargs with no stage having a block",
+        lambda: models.cifar_resnet(
+            20, attention=[None, "none", None], attention_kwargs={"r": 8}
+        ),
+        r"there is no block to take them",
+    ),
+    (
+        "attention_kwargs a block does not take",
+        lambda: models.cifar_resnet(
+            20, attention="cbam", attention_kwargs={"bogus": 1}
+        ),
+        r"attention_kwargs holds arguments that CBAM does not take",
+    ),
+    (
         "resnet('50')",
         lambda: models.resnet("50"),
         r"depth must be one of \[18, 34, 50, 101, 152\].*depth='50'",
@@ -154,3 +183,52 @@ def test_error_comes_before_any_backend_op(monkeypatch):
 
 def test_keras_chattn_names_stay_case_insensitive():
     assert keras_chattn.get_attention("SE") is keras_chattn.SqueezeExcite
+
+
+def test_per_stage_kwargs_reach_only_the_stages_with_a_block():
+    model = models.cifar_resnet(
+        8, attention=["se", None, None], attention_kwargs={"reduction": 4}
+    )
+    blocks = [layer for layer in model.layers if "attention" in layer.name]
+    assert [layer.reduction for layer in blocks] == [4]
+
+
+def test_a_keras_file_with_an_invalid_argument_names_layer_and_value(
+    tmp_path,
+):
+    # A .keras file whose SE block says reduction=-4 (edited by hand or
+    # by a newer version) is refused naming the file, the layer, the
+    # argument and the value, not with Keras' generic "could not be
+    # deserialized properly".
+    import json
+    import zipfile
+
+    path = tmp_path / "se.keras"
+    models.cifar_resnet(8, attention="se").save(path)
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+
+    def corrupt(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "SqueezeExcite":
+                node["config"]["reduction"] = -4
+            for value in node.values():
+                corrupt(value)
+        elif isinstance(node, list):
+            for value in node:
+                corrupt(value)
+
+    corrupt(config)
+    files["config.json"] = json.dumps(config).encode()
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(
+        ValueError,
+        match=r"bad.keras: The config of layer 'conv2_block1_attention' "
+        r"\(SqueezeExcite\) is invalid: reduction must be a positive integer"
+        r"\. Received: reduction=-4",
+    ):
+        keras_chattn.saving.load_model(bad)

@@ -47,7 +47,10 @@ def test_config_round_trip():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"peak_learning_rate": 0}, "peak_learning_rate must be a number > 0"),
+        (
+            {"peak_learning_rate": 0},
+            "peak_learning_rate must be a finite number > 0",
+        ),
         ({"total_steps": 0}, "total_steps must be a positive integer"),
         ({"warmup_steps": 100}, r"smaller than total_steps \(100\)"),
         ({"warmup_steps": 1.5}, "warmup_steps must be a non-negative integer"),

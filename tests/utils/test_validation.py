@@ -66,7 +66,7 @@ from keras_chattn.utils import validation
         (
             validation.number_in_range,
             ("epsilon", 0, 0.0, None),
-            r"epsilon must be a number > 0.0",
+            r"epsilon must be a finite number > 0.0",
         ),
         (
             validation.initializer,
