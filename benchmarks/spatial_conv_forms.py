@@ -6,7 +6,8 @@
 
 SpatialAttention computes its 7 x 7 convolution from 2 maps to 1 as
 banded matrix products on maps of width <= `banded_conv.BANDED_MAX_WIDTH`
-on TensorFlow and JAX (keras_chattn/layers/banded_conv.py). This times one
+on TensorFlow and JAX (keras_chattn/layers/_kernels/banded_conv.py). This
+times one
 training step (forward + backward + SGD update, mean squared error against
 a fixed target) of a model that is the layer alone, once with the banded
 form and once with the direct Conv2D (the same weights), per input shape
@@ -30,7 +31,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_chattn.layers import SpatialAttention  # noqa: E402
-from keras_chattn.layers import banded_conv  # noqa: E402
+from keras_chattn.layers._kernels import banded_conv  # noqa: E402
 
 DEFAULT_SHAPES = [
     "16,56,56,256",

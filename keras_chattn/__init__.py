@@ -19,6 +19,8 @@ from keras_chattn import models
 from keras_chattn import plotting
 from keras_chattn import saving
 from keras_chattn import training
+from keras_chattn.blocks import register_block
+from keras_chattn.blocks import unregister_block
 from keras_chattn.layers import ATTENTION_LAYERS
 from keras_chattn.layers import BAM
 from keras_chattn.layers import CBAM
@@ -67,6 +69,8 @@ __all__ = [
     "layers",
     "models",
     "plotting",
+    "register_block",
     "saving",
     "training",
+    "unregister_block",
 ]

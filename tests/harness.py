@@ -12,8 +12,9 @@ CrossLayerPooling), and `output_shape` states an output that is not the
 - serialization: `serialize_keras_object` writes the `keras_chattn>` name and
   `deserialize_keras_object` rebuilds an equal layer;
 - weights: exact trainable and non-trainable parameter counts after `build`;
-- macs: a positive multiply-add count on the case's shape, None when the
-  spatial size is unknown;
+- macs: positive multiply-add counts from the traced graph on the case's
+  shape (the papers' weighted count at most ours), None when the spatial
+  size is unknown;
 - shapes: symbolic shape == `compute_output_shape` == eager shape, with an
   unknown batch size;
 - dynamic spatial size: a model built on `(None, None, C)` runs at two sizes
@@ -259,10 +260,18 @@ def check_weight_counts(case, tmp_path):
 
 
 def check_macs(case, tmp_path):
+    # Counted from the traced graph (keras_chattn.models.costs): the
+    # papers' weighted count, and ours at least as large; None with an
+    # unknown spatial size.
+    from keras_chattn.models import costs
+
     layer = case.make()
-    macs = layer.macs(case.batch_shape())
+    layer.build(case.batch_shape())
+    weighted, macs = costs.block_macs(layer, case.batch_shape())
     assert isinstance(macs, int) and macs > 0
-    assert layer.macs(case.batch_shape(case.with_spatial(None, None))) is None
+    assert isinstance(weighted, int) and 0 <= weighted <= macs
+    unknown = case.batch_shape(case.with_spatial(None, None))
+    assert costs.block_macs(layer, unknown) == (None, None)
 
 
 def check_output_shapes(case, tmp_path):

@@ -1,7 +1,8 @@
 """Attention layers: one public block per module, plus the registry.
 
-- `base`: `AttentionLayer` (shape checks, axes, config, placement
-  declaration) and `ChannelExcitation` (the SE-style channel MLP);
+- `base`: `AttentionLayer` (rank, layout, the calling convention);
+- `sublayers`: the Dense, convolution and BatchNorm sublayers blocks build;
+- `channel_excitation`: `ChannelExcitation`, the SE-style channel MLP;
 - one module per block: `squeeze_excite`, `channel_attention`,
   `spatial_attention`, `cbam`, `cross_channel_comm`, `contextual_conv`,
   `bridge_attention`, `eca`, `coordinate_attention`, `global_context`,
@@ -13,9 +14,15 @@
   vectors that stays right at a training batch of one image;
 - `identity_start`: `IdentityStart`, a block wrapped to start as the
   identity (for blocks inserted into trained networks);
+- `_kernels`: the speed paths (banded and grouped convolutions, C3's
+  written-out gradient), each chosen at one call site;
 - `registry`: `ATTENTION_LAYERS`, `get_attention`, `create_attention`.
 
-Layers import only each other and `keras_chattn.utils`.
+Layers know their maths only: where builders put a block
+(`keras_chattn.models.block_table`), what a tuner tries
+(`keras_chattn.tuning.spaces`) and what it costs
+(`keras_chattn.models.costs`) live with the code that uses them. Layers
+import only each other and `keras_chattn.utils`.
 """
 
 from keras_chattn.layers.bam import BAM

@@ -11,14 +11,10 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
 from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_conv
+from keras_chattn.layers.sublayers import built_dense
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -43,7 +39,7 @@ class BAM(AttentionLayer):
     defaults (Keras momentum 0.9, epsilon 1e-5), as in that code (the
     biases right before a BatchNorm never learn: it subtracts them). Placed
     once between stages (at each stage's output but the last), not in every
-    block: the model builders do so (`placement = "stage_output"`).
+    block: the model builders do so.
 
     Args:
         reduction: positive int, r. Defaults to `16`.
@@ -86,8 +82,6 @@ class BAM(AttentionLayer):
         Park et al., "BAM: Bottleneck Attention Module", BMVC 2018.
     """
 
-    placement = "stage_output"
-    search_space = {"reduction": (8, 16, 32), "dilation": (2, 4)}
     ranks = (3, 4, 5)
 
     def __init__(
@@ -114,8 +108,12 @@ class BAM(AttentionLayer):
         self.combine = validation.choice(
             "combine", combine, COMBINATIONS, ordered=True
         )
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def bottleneck(self, channels):
         return max(1, channels // self.reduction)
@@ -193,26 +191,17 @@ class BAM(AttentionLayer):
         }
         return self.restore_layout(x * (1.0 + attention)), maps
 
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        units = self.bottleneck(channels)
-        taps = 3 ** (len(input_shape) - 2)  # of a dilated 3 (x 3 (x 3)) conv
-        channel = positions * channels + 2 * channels * units
-        spatial = positions * (
-            channels * units + self.dilated_convs * taps * units * units + units
-        )
-        return channel + spatial + 2 * positions * channels
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "reduction": self.reduction,
             "dilation": self.dilation,
             "dilated_convs": self.dilated_convs,
             "combine": self.combine,
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

@@ -12,8 +12,8 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import built_dense
 from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
+from keras_chattn.layers.sublayers import built_dense
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
@@ -41,7 +41,7 @@ class BridgeAttention(AttentionLayer):
 
     A single map (or a one-element list) gives an SE block with BatchNorm.
     Model builders hand every residual block's intermediate outputs to it
-    (the class declares `needs_intermediate_features = True`).
+    (`keras_chattn.models.block_table`).
 
     The BatchNorms act on pooled vectors, so their statistics are over the
     batch only. A training batch of a single image has no statistics: for
@@ -94,10 +94,7 @@ class BridgeAttention(AttentionLayer):
         Networks", ECCV 2022.
     """
 
-    search_space = {"reduction": (4, 8, 16, 32)}
     ranks = (3, 4, 5)
-
-    needs_intermediate_features = True
 
     def __init__(
         self,
@@ -205,22 +202,6 @@ class BridgeAttention(AttentionLayer):
 
     def compute_output_shape(self, input_shape):
         return self._shape_list(input_shape)[-1]
-
-    def macs(self, input_shape):
-        shapes = self._shape_list(input_shape)
-        total = 0
-        out_channels = shapes[-1][self.channel_axis]
-        if out_channels is None:
-            return None
-        units = max(out_channels // self.reduction, 1)
-        for shape in shapes:
-            positions = self.positions(shape)
-            channels = shape[self.channel_axis]
-            if positions is None or channels is None:
-                return None
-            total += positions * channels + channels * units
-        positions = self.positions(shapes[-1])
-        return total + units * out_channels + positions * out_channels
 
     def get_config(self):
         return {

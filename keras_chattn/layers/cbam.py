@@ -11,10 +11,7 @@ from typing import Any
 import keras
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import excitation_config
-from keras_chattn.layers.base import set_excitation_arguments
 from keras_chattn.layers.channel_attention import ChannelAttention
-from keras_chattn.layers.channel_attention import check_pool_types
 from keras_chattn.layers.spatial_attention import SpatialAttention
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
@@ -94,10 +91,6 @@ class CBAM(AttentionLayer):
         Woo et al., "CBAM: Convolutional Block Attention Module", ECCV 2018.
     """
 
-    search_space = {
-        "reduction": (4, 8, 16, 32),
-        "spatial_kernel_size": (3, 5, 7),
-    }
     ranks = (3, 4, 5)
 
     def __init__(
@@ -117,58 +110,49 @@ class CBAM(AttentionLayer):
         **kwargs: Any,
     ) -> None:
         super().__init__(data_format=data_format, **kwargs)
-        set_excitation_arguments(
-            self,
-            reduction,
-            use_bias,
-            min_units,
-            activation,
-            gate,
-            kernel_initializer,
-            kernel_regularizer,
-        )
         self.spatial_kernel_size = validation.odd_positive_int(
             "spatial_kernel_size", spatial_kernel_size
         )
-        self.pool_types = check_pool_types(pool_types)
         self.use_spatial = validation.boolean("use_spatial", use_spatial)
         self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
-        self.channel_attention = None
-        self.spatial_attention = None
-
-    def _halves(self):
-        """New (unbuilt) channel and spatial halves with this CBAM's settings;
-        the spatial half is None with `use_spatial=False`."""
-        channel = ChannelAttention(
-            reduction=self.reduction,
-            pool_types=self.pool_types,
-            use_bias=self.use_bias,
-            min_units=self.min_units,
-            activation=self.activation,
-            gate=self.gate,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=self.kernel_regularizer,
+        # The halves check the arguments they share with CBAM.
+        self.channel_attention = ChannelAttention(
+            reduction=reduction,
+            pool_types=pool_types,
+            use_bias=use_bias,
+            min_units=min_units,
+            activation=activation,
+            gate=gate,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
             data_format=self.data_format,
             dtype=self.dtype_policy,
             name="channel_attention",
         )
-        if not self.use_spatial:
-            return channel, None
-        spatial = SpatialAttention(
-            kernel_size=self.spatial_kernel_size,
-            use_batchnorm=self.use_batchnorm,
-            gate=self.gate,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=self.kernel_regularizer,
-            data_format=self.data_format,
-            dtype=self.dtype_policy,
-            name="spatial_attention",
-        )
-        return channel, spatial
+        self.spatial_attention = None
+        if self.use_spatial:
+            self.spatial_attention = SpatialAttention(
+                kernel_size=self.spatial_kernel_size,
+                use_batchnorm=self.use_batchnorm,
+                gate=gate,
+                kernel_initializer=kernel_initializer,
+                kernel_regularizer=kernel_regularizer,
+                data_format=self.data_format,
+                dtype=self.dtype_policy,
+                name="spatial_attention",
+            )
+        channel = self.channel_attention
+        self.reduction = channel.reduction
+        self.pool_types = channel.pool_types
+        self.use_bias = channel.use_bias
+        self.min_units = channel.min_units
+        self.activation = channel.activation
+        self.gate = channel.gate
+        self.kernel_initializer = channel.kernel_initializer
+        self.kernel_regularizer = channel.kernel_regularizer
 
     def build(self, input_shape):
         self.input_channels(input_shape)
-        self.channel_attention, self.spatial_attention = self._halves()
         self.channel_attention.build(input_shape)
         if self.use_spatial:
             self.spatial_attention.build(input_shape)
@@ -182,19 +166,22 @@ class CBAM(AttentionLayer):
             maps = {**maps, **spatial}
         return outputs, maps
 
-    def macs(self, input_shape):
-        channel_half, spatial_half = self._halves()
-        channel = channel_half.macs(input_shape)
-        if spatial_half is None or channel is None:
-            return channel
-        return channel + spatial_half.macs(input_shape)
-
     def get_config(self):
         return {
             **super().get_config(),
-            **excitation_config(self),
+            "reduction": self.reduction,
             "spatial_kernel_size": self.spatial_kernel_size,
             "pool_types": list(self.pool_types),
             "use_spatial": self.use_spatial,
+            "use_bias": self.use_bias,
+            "min_units": self.min_units,
+            "activation": keras.activations.serialize(self.activation),
+            "gate": keras.activations.serialize(self.gate),
             "use_batchnorm": self.use_batchnorm,
+            "kernel_initializer": keras.initializers.serialize(
+                self.kernel_initializer
+            ),
+            "kernel_regularizer": keras.regularizers.serialize(
+                self.kernel_regularizer
+            ),
         }

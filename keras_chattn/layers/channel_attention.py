@@ -9,8 +9,8 @@ from typing import Any
 
 import keras
 
-from keras_chattn.layers.base import POOL_TYPES
-from keras_chattn.layers.base import ChannelExcitation
+from keras_chattn.layers.channel_excitation import POOL_TYPES
+from keras_chattn.layers.channel_excitation import ChannelExcitation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -54,11 +54,13 @@ class ChannelAttention(ChannelExcitation):
 
     Pools: `"avg"` (mean), `"max"`, `"lse"` (log-sum-exp, a smooth maximum)
     and `"lp"` (L2 norm over positions), the options of the official code.
-    `"lse"` and `"lp"` are computed in float32 and cast back, because in
-    float16 they overflow on ordinary maps; under `mixed_float16` they
-    saturate at 65504 (float16's largest value: the lp pool of a 128x128
-    map reaches it once the map's RMS passes 512). An all-zero channel has
-    an lp pool of 0 with a zero gradient (not the NaN of sqrt's slope at 0).
+    `"lse"` and `"lp"` are computed in float32, because in float16 they
+    overflow on ordinary maps (the lp pool of a 128x128 map passes 65504,
+    float16's largest value, once the map's RMS passes 512); under
+    `mixed_float16` the shared MLP on the pooled vectors runs in float32
+    too, so that its sums of large descriptors cannot overflow either. An
+    all-zero channel has an lp pool of 0 with a zero gradient (not the NaN
+    of sqrt's slope at 0).
 
     Args:
         reduction: positive int, reduction ratio of the shared MLP. Defaults

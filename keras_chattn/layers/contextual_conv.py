@@ -12,10 +12,10 @@ from keras import ops
 
 from keras_chattn.layers import maps
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import clone_initializer
 from keras_chattn.layers.excitation_maps import EMPS
 from keras_chattn.layers.excitation_maps import render_emp
+from keras_chattn.layers.sublayers import built_dense
+from keras_chattn.layers.sublayers import clone_initializer
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
@@ -135,17 +135,6 @@ class ContextualConv(AttentionLayer):
     """
 
     # full_no_ch is left out: it multiplies a small network's size by ~17.
-    search_space = {
-        "emp": ("bilinear", "gaussian", "sine"),
-        "variant": (
-            "reduced",
-            "full",
-            "full_no_mix",
-            "input_independent",
-            "scalar",
-            "static_scalar",
-        ),
-    }
 
     ranks = (3, 4, 5)
 
@@ -301,27 +290,6 @@ class ContextualConv(AttentionLayer):
             else ops.transpose(excitation, layout.to_channels_last_axes(ndim))
         )
         return inputs * excitation, maps
-
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        n = maps._area(self.context_shape(input_shape))
-        k = 1 if self.variant in SCALAR else 2 * (len(input_shape) - 2)
-        first, second = self.ch_units
-        coefficient_macs = {
-            "reduced": channels * n * k,
-            "scalar": channels * n,
-            "input_independent": 0,
-            "static_scalar": 0,
-            "full": channels * (n * first + first * second)
-            + channels * second * k * channels,
-            "full_no_mix": channels * (n * first + first * second + second * k),
-            "full_no_ch": channels * n * k * channels,
-        }[self.variant]
-        # Rendering the map (one product per element) and applying it.
-        return coefficient_macs + 2 * positions * channels
 
     def get_config(self):
         return {

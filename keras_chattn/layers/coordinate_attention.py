@@ -11,12 +11,8 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_dense
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
@@ -91,7 +87,6 @@ class CoordinateAttention(AttentionLayer):
         "images only; for sequences or volumes use SqueezeExcite, ECA or "
         "CBAM, which take any rank."
     )
-    search_space = {"reduction": (8, 16, 32)}
 
     def __init__(
         self,
@@ -113,8 +108,12 @@ class CoordinateAttention(AttentionLayer):
         )
         self.activation = validation.activation("activation", activation)
         self.gate = validation.activation("gate", gate)
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def mip(self, channels):
         """Width of the shared transform: max(min_units, C // reduction)."""
@@ -141,23 +140,17 @@ class CoordinateAttention(AttentionLayer):
         y = x * ops.expand_dims(gate_h, 2) * ops.expand_dims(gate_w, 1)
         return self.restore_layout(y), {"height": gate_h, "width": gate_w}
 
-    def macs(self, input_shape):
-        height, width = self.spatial_extent(input_shape)
-        channels = input_shape[self.channel_axis]
-        if None in (height, width, channels):
-            return None
-        mip = self.mip(channels)
-        pools = 2 * height * width * channels
-        transforms = (height + width) * (2 * channels * mip)
-        return pools + transforms + 2 * height * width * channels
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "reduction": self.reduction,
             "min_units": self.min_units,
             "activation": keras.activations.serialize(self.activation),
             "gate": keras.activations.serialize(self.gate),
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

@@ -12,10 +12,10 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_chattn.layers import _kernels
 from keras_chattn.layers import maps
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import built_dense
-from keras_chattn.utils import layout
+from keras_chattn.layers.sublayers import built_dense
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
@@ -52,46 +52,6 @@ def _check_spatial_size(value):
             f"(length,) for sequences), each at most {validation.MAX_SIZE:,}. "
             f"Received: spatial_size={value!r}"
         ) from None
-
-
-def _affinity(means, excluded):
-    """a_ij = softmax_j(excluded_ij - (v_i - v_j)^2), float32."""
-    difference = ops.expand_dims(means, -1) - ops.expand_dims(means, -2)
-    return ops.softmax(excluded - ops.square(difference), axis=-1)
-
-
-@ops.custom_gradient
-def neighbour_affinity(means, excluded):
-    """`_affinity` with its gradient written out (TensorFlow and JAX).
-
-    Same forward pass; the backward pass keeps only the affinity and
-    needs two reads of the (batch, C, C) score gradient g instead of
-    automatic differentiation's chain through the difference, the square
-    and the subtraction. With s_ij = -(v_i - v_j)^2, each row of g sums
-    to 0 (softmax), so
-
-        dL/dv_k = 2 (g v)_k + 2 (g^T v)_k - 2 v_k sum_i g_ik.
-
-    On small maps with many channels (C3 on ResNet-50's last stage at
-    32 x 32 input: 1024 x 1024 affinities per image) these passes are the
-    block's cost. `excluded` gets no gradient (a constant).
-    """
-    affinity = _affinity(means, excluded)
-
-    def grad(*args, upstream=None):
-        if upstream is None:
-            (upstream,) = args
-        weighted = affinity * upstream
-        scores = weighted - affinity * ops.sum(weighted, -1, keepdims=True)
-        # One pass over the scores' gradient for (g^T v) and its column
-        # sums, one for (g v).
-        stacked = ops.stack([means, ops.ones_like(means)], axis=-1)
-        columns = ops.matmul(ops.swapaxes(scores, -1, -2), stacked)
-        rows = ops.matmul(scores, ops.expand_dims(means, -1))[..., 0]
-        d_means = 2.0 * (rows + columns[..., 0] - means * columns[..., 1])
-        return d_means, ops.zeros_like(excluded)
-
-    return affinity, grad
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -187,9 +147,6 @@ class CrossChannelComm(AttentionLayer):
         Yang et al., "Cross-Channel Communication Networks", NeurIPS 2019.
     """
 
-    search_space = {"reduction": (4, 8, 16)}
-
-    placement = "stage_input"
     ranks = (3, 4, 5)
 
     def __init__(
@@ -238,28 +195,6 @@ class CrossChannelComm(AttentionLayer):
         self.kernel_regularizer = validation.regularizer(
             "kernel_regularizer", kernel_regularizer
         )
-
-    @classmethod
-    def position_kwargs(cls, input_shape, data_format, scale):
-        """The working size the builders give a block at a stage input.
-
-        Half the input's size when that is above 8x8 (else the size itself);
-        capped at 14x14 for ImageNet-scale networks (`scale="imagenet"`).
-        For an unknown input size: 14x14 (ImageNet scale) or 8x8. This is
-        this package's rule, not the reference code's (which has no cap and
-        sizes differ between its versions; see docs/layers.md); the CIFAR
-        ResNets get 16, 16 and 8, near the reference's 16x16.
-        """
-        cap = 14 if scale == "imagenet" else None
-        size = []
-        for extent in layout.spatial_extent(input_shape, data_format):
-            if extent is None:
-                working = cap or 8
-            else:
-                working = extent // 2 if extent > 8 else extent
-                working = min(working, cap) if cap else working
-            size.append(working)
-        return {"spatial_size": tuple(size)}
 
     def working_size(self, input_shape):
         """(h', w') (one size per spatial axis): `spatial_size`, or the
@@ -383,10 +318,7 @@ class CrossChannelComm(AttentionLayer):
             ops.zeros((channels, channels)) if mask is None
             else (1.0 - mask) * _EXCLUDED
         )  # fmt: skip
-        if keras.backend.backend() in ("tensorflow", "jax"):
-            affinity = neighbour_affinity(means, excluded)
-        else:
-            affinity = _affinity(means, excluded)
+        affinity = _kernels.neighbour_affinity(means, excluded)
         if mask is not None and z.shape[1] is None:
             # A single channel, known only at run time, hears no one.
             affinity = affinity * mask
@@ -406,21 +338,6 @@ class CrossChannelComm(AttentionLayer):
         decoded = maps.from_channel_rows(rows, size, inputs, self.data_format)
         attention["decoded"] = self.channels_last(decoded)
         return self.output_activation(inputs + decoded), attention
-
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        area = self._area(self.working_size(input_shape))
-        units = self._units(area)
-        total = positions * channels  # residual addition
-        if self.encoder_decoder:
-            total += 2 * channels * 2 * area * units
-        if self.communication:
-            # means, pairwise scores, and the (C x C) @ (C x A) messages
-            total += channels * area + channels**2 + channels**2 * area
-        return total
 
     def get_config(self):
         spatial_size = self.spatial_size

@@ -13,7 +13,7 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import ConfigErrorsNameTheLayer
-from keras_chattn.layers.base import built_dense
+from keras_chattn.layers.sublayers import built_dense
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
@@ -128,17 +128,6 @@ class CrossLayerPooling(ConfigErrorsNameTheLayer, keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         shapes = self._shapes(input_shape)
         return (shapes[0][0], self.output_units(shapes))
-
-    def macs(self, input_shape):
-        shapes = self._shapes(input_shape)
-        total = 0
-        for shape in shapes:
-            height, width = layout.spatial_extent(shape, self.data_format)
-            if None in (height, width):
-                return None
-            total += height * width * shape[self._channel_axis()]
-        width = sum(s[self._channel_axis()] for s in shapes)
-        return total + width * self.output_units(shapes)
 
     def get_config(self):
         return {

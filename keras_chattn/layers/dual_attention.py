@@ -12,14 +12,10 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import flatten_positions
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_conv
+from keras_chattn.layers.sublayers import built_dense
+from keras_chattn.layers.sublayers import flatten_positions
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -82,7 +78,7 @@ class DualAttention(AttentionLayer):
     ignores). Both attention matrices and their products run in float32.
 
     The position matrix takes O(N^2) memory, so the model builders put the
-    block once, after the last stage (`placement = "head"`), and the layer
+    block once, after the last stage, and the layer
     refuses maps of more than `max_positions` positions when their size is
     known at build; with an unknown size it cannot check.
 
@@ -137,8 +133,6 @@ class DualAttention(AttentionLayer):
         2019.
     """
 
-    placement = "head"
-    search_space = {"reduction": (4, 8, 16)}
     # Both modules work on the N flattened positions: N = the length of a
     # sequence, H * W of an image, D * H * W of a volume.
     ranks = (3, 4, 5)
@@ -173,8 +167,12 @@ class DualAttention(AttentionLayer):
                 "channels", channels, validation.MAX_WIDTH
             )
         )
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
@@ -308,23 +306,9 @@ class DualAttention(AttentionLayer):
             return tuple(input_shape)
         return self.with_channels(input_shape, self.channels)
 
-    def macs(self, input_shape):
-        n = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if n is None or channels is None:
-            return None
-        width = channels if self.channels is None else self.channels
-        qk = max(1, width // self.reduction)
-        projections = n * width * (2 * qk + width)
-        position = n * n * (qk + width)
-        channel = 2 * width * width * n
-        head = 0
-        if self.channels is not None:
-            taps = 3 ** (len(input_shape) - 2)
-            head = 2 * n * taps * width * (channels + width)
-        return projections + position + channel + head
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "reduction": self.reduction,
@@ -332,6 +316,8 @@ class DualAttention(AttentionLayer):
             "fusion": self.fusion,
             "max_positions": self.max_positions,
             "channels": self.channels,
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

@@ -13,9 +13,7 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_conv
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
@@ -96,8 +94,6 @@ class ECA(AttentionLayer):
         Convolutional Neural Networks", CVPR 2020.
     """
 
-    search_space = {"gamma": (1, 2, 3)}
-
     ranks = (3, 4, 5)
 
     def __init__(
@@ -120,7 +116,9 @@ class ECA(AttentionLayer):
         self.gamma = validation.number_in_range("gamma", gamma, 0.0, None)
         self.b = validation.number_in_range("b", b, -1e9, 1e9)
         self.gate = validation.activation("gate", gate)
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
 
     def effective_kernel_size(self, channels):
         """`kernel_size`, or the adaptive size for `channels`."""
@@ -149,20 +147,15 @@ class ECA(AttentionLayer):
         weights = self.channel_weights(inputs)
         return inputs * self.broadcast_over_space(weights), {"channel": weights}
 
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        positions = positions * channels
-        return 2 * positions + channels * self.effective_kernel_size(channels)
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "kernel_size": self.kernel_size,
             "gamma": self.gamma,
             "b": self.b,
             "gate": keras.activations.serialize(self.gate),
-            **kernel_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
         }

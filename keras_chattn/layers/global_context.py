@@ -12,10 +12,8 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import built_dense
-from keras_chattn.layers.base import flatten_positions
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_dense
+from keras_chattn.layers.sublayers import flatten_positions
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
@@ -90,8 +88,6 @@ class GlobalContext(AttentionLayer):
         Networks and Beyond", ICCV Workshops 2019.
     """
 
-    search_space = {"reduction": (4, 8, 16, 32), "fusion": ("add", "multiply")}
-
     def __init__(
         self,
         reduction: int = 16,
@@ -110,7 +106,9 @@ class GlobalContext(AttentionLayer):
         )
         self.fusion = validation.choice("fusion", fusion, FUSIONS, True)
         self.pooling = validation.choice("pooling", pooling, POOLINGS, True)
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
 
     ranks = (3, 4, 5)
 
@@ -187,22 +185,15 @@ class GlobalContext(AttentionLayer):
             y = y * term if kind == "multiply" else y + term
         return self.restore_layout(y), maps
 
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        positions = positions * channels
-        pooling = positions if self.pooling == "avg" else 2 * positions
-        per_transform = 2 * channels * self.bottleneck(channels) + positions
-        return pooling + len(self.kinds()) * per_transform
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "reduction": self.reduction,
             "min_units": self.min_units,
             "fusion": self.fusion,
             "pooling": self.pooling,
-            **kernel_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
         }

@@ -117,17 +117,6 @@ class IdentityStart(ConfigErrorsNameTheLayer, keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return self.block.compute_output_shape(input_shape)
 
-    def macs(self, input_shape):
-        """The block's, plus the mix (a subtraction, a product, a sum)."""
-        inner = getattr(self.block, "macs", None)
-        block = inner(input_shape) if inner is not None else None
-        if block is None or None in tuple(input_shape)[1:]:
-            return None
-        size = 1
-        for extent in tuple(input_shape)[1:]:
-            size *= extent
-        return block + 3 * size
-
     def get_config(self):
         return {
             **super().get_config(),

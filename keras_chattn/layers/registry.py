@@ -39,6 +39,8 @@ ATTENTION_LAYERS = {
     "simam": SimAM,
     "danet": DualAttention,
 }
+# The blocks this package ships (`keras_chattn.register_block` adds more).
+BUILT_IN = frozenset(ATTENTION_LAYERS)
 
 
 def get_attention(

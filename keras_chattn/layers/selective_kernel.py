@@ -5,46 +5,20 @@ Reference: Li, Wang, Hu and Yang, "Selective Kernel Networks", CVPR 2019
 `sknet50.prototxt`, read, not copied).
 """
 
-import math
 from typing import Any
 
 import keras
 from keras import ops
 
+from keras_chattn.layers import _kernels
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import clone_initializer
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
-from keras_chattn.layers.grouped_conv import grouped_conv
 from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_conv
+from keras_chattn.layers.sublayers import clone_initializer
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import RegularizerLike
-
-# SKNet-50's cardinality and the least group width of its 32x4d bottleneck.
-CARDINALITY = 32
-MIN_GROUP_WIDTH = 4
-
-
-def builder_groups(in_channels, filters, cardinality=CARDINALITY):
-    """The groups a model builder gives a selective kernel in its place:
-    the largest divisor of gcd(in, out) that is at most `cardinality` and
-    leaves at least 4 channels per group (SKNet-50's 32x4d).
-
-    Examples:
-
-        >>> from keras_chattn.layers.selective_kernel import builder_groups
-        >>> (builder_groups(128, 128), builder_groups(64, 64),
-        ...  builder_groups(16, 16))
-        (32, 16, 4)
-    """
-    common = math.gcd(in_channels, filters)
-    limit = max(1, min(cardinality, common // MIN_GROUP_WIDTH))
-    return max(g for g in range(1, limit + 1) if common % g == 0)
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -61,15 +35,12 @@ class SelectiveKernel(AttentionLayer):
 
         V = sum_m softmax_m(A_m z)[c] * U_m
 
-    The block is the convolution: the model builders put it in place of
-    the 3x3 convolution of each residual block (and of a plain network's
-    3x3 convolutions but the first), with that convolution's filters and
-    stride and the network's BatchNorm settings, and with
-    `builder_groups(in, filters)` groups. No convolution or Dense has a
-    bias, as in the authors' code. With a stride, a dilated branch runs at
-    stride 1 and is subsampled (Keras convolutions cannot be both strided
-    and dilated); every branch pads symmetrically, so the branches stay
-    aligned.
+    The block is a convolution (the model builders put it in place of a
+    3x3 convolution: `keras_chattn.models.block_table`). No convolution or
+    Dense has a bias, as in the authors' code. With a stride, a dilated
+    branch runs at stride 1 and is subsampled (Keras convolutions cannot be
+    both strided and dilated); every branch pads symmetrically, so the
+    branches stay aligned.
 
     Args:
         filters: positive int, output channels.
@@ -119,15 +90,13 @@ class SelectiveKernel(AttentionLayer):
         "that replace a ResNet block's own 3x3 convolution; 1-D and 3-D "
         "versions are not implemented."
     )
-    placement = "replace_conv"
-    search_space = {"reduction": (8, 16, 32)}
 
     def __init__(
         self,
         filters: int,
         strides: int = 1,
         branches: int = 2,
-        groups: int = CARDINALITY,
+        groups: int = 32,
         reduction: int = 16,
         min_units: int = 32,
         kernel_initializer: InitializerLike = "he_normal",
@@ -159,18 +128,12 @@ class SelectiveKernel(AttentionLayer):
         self.min_units = validation.positive_int(
             "min_units", min_units, validation.MAX_WIDTH
         )
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
-
-    @classmethod
-    def conv_kwargs(cls, input_shape, filters, strides, data_format):
-        """The arguments a builder gives the block that replaces a conv."""
-        channels = input_shape[-1 if data_format == "channels_last" else 1]
-        return {
-            "filters": filters,
-            "strides": strides,
-            "groups": builder_groups(channels, filters),
-        }
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def units(self):
         return max(self.filters // self.reduction, self.min_units)
@@ -236,16 +199,9 @@ class SelectiveKernel(AttentionLayer):
         padded = ops.pad(
             x, [[0, 0], [dilation, dilation], [dilation, dilation], [0, 0]]
         )
-        conv = self.convs[index]
-        # The Conv2D holds the kernel; grouped_conv applies it in a form
-        # every backend and exporter runs (see grouped_conv's docstring).
-        y = grouped_conv(
-            padded,
-            ops.cast(conv.kernel, self.compute_dtype),
-            self.groups,
-            strides=conv.strides[0],
-            dilation_rate=dilation,
-        )
+        # The Conv2D holds the kernel; `_kernels.grouped_conv2d` applies it
+        # in a form every backend and exporter runs.
+        y = _kernels.grouped_conv2d(self.convs[index], padded)
         if dilation > 1 and self.strides > 1:
             y = y[:, :: self.strides, :: self.strides]
         return ops.relu(self.norms[index](y, training=training))
@@ -280,16 +236,9 @@ class SelectiveKernel(AttentionLayer):
             return (batch, channels, height, width)
         return shape
 
-    def macs(self, input_shape):
-        _, height, width, channels = self.channels_last_shape(input_shape)
-        if None in (height, width, channels):
-            return None
-        out = -(-height // self.strides) * -(-width // self.strides)
-        convs = self.branches * out * self.filters * 9 * channels // self.groups
-        fuse_select = self.filters * self.units() * (1 + self.branches)
-        return convs + 2 * self.branches * out * self.filters + fuse_select
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -298,6 +247,8 @@ class SelectiveKernel(AttentionLayer):
             "groups": self.groups,
             "reduction": self.reduction,
             "min_units": self.min_units,
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

@@ -33,8 +33,8 @@ class SimAM(AttentionLayer):
 
     The authors place it right after the 3x3 convolution of each residual
     block, before that convolution's BatchNorm, and so do the model
-    builders (`placement = "after_3x3"`). They use lambda = 1e-4 on CIFAR
-    and 0.1 on ImageNet; the builders give an ImageNet-scale network 0.1.
+    builders. They use lambda = 1e-4 on CIFAR and 0.1 on ImageNet; the
+    builders give an ImageNet-scale network 0.1.
 
     Args:
         e_lambda: positive number, lambda. Defaults to `1e-4`.
@@ -69,9 +69,6 @@ class SimAM(AttentionLayer):
         Convolutional Neural Networks", ICML 2021.
     """
 
-    placement = "after_3x3"
-    search_space = {"e_lambda": (1e-4, 1e-3, 1e-2, 1e-1)}
-
     ranks = (3, 4, 5)
 
     def __init__(
@@ -84,11 +81,6 @@ class SimAM(AttentionLayer):
         self.e_lambda = validation.number_in_range(
             "e_lambda", e_lambda, 0.0, None
         )
-
-    @classmethod
-    def position_kwargs(cls, input_shape, data_format, scale):
-        """The authors' lambda for the network's scale."""
-        return {"e_lambda": 0.1 if scale == "imagenet" else 1e-4}
 
     def build(self, input_shape):
         self.fix_rank(input_shape)
@@ -113,13 +105,6 @@ class SimAM(AttentionLayer):
         energy = self.energy(inputs)
         gate = ops.cast(ops.sigmoid(energy), self.compute_dtype)
         return inputs * gate, {"energy": self.channels_last(energy)}
-
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        return 4 * positions * channels
 
     def get_config(self):
         return {**super().get_config(), "e_lambda": self.e_lambda}

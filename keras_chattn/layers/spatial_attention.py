@@ -9,14 +9,10 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_chattn.layers import banded_conv
+from keras_chattn.layers import _kernels
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_conv
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
@@ -43,9 +39,9 @@ class SpatialAttention(AttentionLayer):
 
     On an image at most 32 wide (width known when the step is traced) on
     TensorFlow and JAX, the 2-map convolution runs as banded matrix
-    products over the rows (`keras_chattn/layers/banded_conv.py`): the same
-    sum from the same Conv2D kernel, faster there than the direct
-    convolution of 2 channels; `macs()` counts the direct form.
+    products over the rows (`keras_chattn.layers._kernels.spatial_conv`):
+    the same sum from the same Conv2D kernel, faster there than the direct
+    convolution of 2 channels.
 
     The BatchNorm follows the official code (`BasicConv(..., bn=True)`, PyTorch
     epsilon 1e-5, momentum 0.01 which is Keras momentum 0.99) and its gamma
@@ -123,8 +119,12 @@ class SpatialAttention(AttentionLayer):
         )
         self.use_batchnorm = validation.boolean("use_batchnorm", use_batchnorm)
         self.gate = validation.activation("gate", gate)
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def build(self, input_shape):
         input_shape = self.fix_rank(input_shape)
@@ -173,31 +173,20 @@ class SpatialAttention(AttentionLayer):
         return inputs * gate, {"spatial": ops.squeeze(gate, self.channel_axis)}
 
     def convolve(self, descriptor):
-        """The convolution of the channels_last descriptor: on a narrow
-        image (width known, at most 32) on TensorFlow and JAX as banded
-        matrix products (`banded_conv.py`: the same sum, faster where the
-        direct convolution of 2 channels is slow), else the Conv2D."""
-        width = descriptor.shape[2] if len(descriptor.shape) == 4 else None
-        if banded_conv.use_banded(width):
-            return banded_conv.banded_conv2d(descriptor, self.conv.kernel)
-        return self.conv(descriptor)
-
-    def macs(self, input_shape):
-        positions = self.positions(input_shape)
-        channels = input_shape[self.channel_axis]
-        if positions is None or channels is None:
-            return None
-        descriptor = 2 * positions * channels  # channel max and mean
-        spatial_dims = len(input_shape) - 2
-        conv = positions * self.kernel_size**spatial_dims * 2
-        return descriptor + conv + positions * channels
+        """The convolution of the channels_last descriptor (banded matrix
+        products on narrow images: `_kernels.spatial_conv`)."""
+        return _kernels.spatial_conv(self.conv, descriptor)
 
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "kernel_size": self.kernel_size,
             "use_batchnorm": self.use_batchnorm,
             "gate": keras.activations.serialize(self.gate),
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

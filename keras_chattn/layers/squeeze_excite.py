@@ -6,7 +6,7 @@ CVPR 2018 / TPAMI 2020 (https://arxiv.org/abs/1709.01507).
 
 import keras
 
-from keras_chattn.layers.base import ChannelExcitation
+from keras_chattn.layers.channel_excitation import ChannelExcitation
 
 
 @keras.saving.register_keras_serializable(package="keras_chattn")
@@ -70,7 +70,5 @@ class SqueezeExcite(ChannelExcitation):
     Reference:
         Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018.
     """
-
-    search_space = {"reduction": (4, 8, 16, 32)}
 
     pool_types = ("avg",)

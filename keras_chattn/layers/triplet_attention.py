@@ -12,12 +12,8 @@ import keras
 from keras import ops
 
 from keras_chattn.layers.base import AttentionLayer
-from keras_chattn.layers.base import batchnorm_config
-from keras_chattn.layers.base import built_batchnorm
-from keras_chattn.layers.base import built_conv
-from keras_chattn.layers.base import kernel_config
-from keras_chattn.layers.base import set_batchnorm_arguments
-from keras_chattn.layers.base import set_kernel_arguments
+from keras_chattn.layers.sublayers import built_batchnorm
+from keras_chattn.layers.sublayers import built_conv
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import InitializerLike
@@ -97,7 +93,6 @@ class TripletAttention(AttentionLayer):
         "the paper defines no branches. For sequences or volumes use CBAM "
         "or BAM, which take any rank."
     )
-    search_space = {"kernel_size": (3, 5, 7)}
 
     def __init__(
         self,
@@ -117,8 +112,12 @@ class TripletAttention(AttentionLayer):
         )
         self.no_spatial = validation.boolean("no_spatial", no_spatial)
         self.gate = validation.activation("gate", gate)
-        set_kernel_arguments(self, kernel_initializer, kernel_regularizer)
-        set_batchnorm_arguments(self, batchnorm_momentum, batchnorm_epsilon)
+        self.kernel_initializer, self.kernel_regularizer = (
+            validation.kernel_arguments(kernel_initializer, kernel_regularizer)
+        )
+        self.batchnorm_momentum, self.batchnorm_epsilon = (
+            validation.batchnorm_settings(batchnorm_momentum, batchnorm_epsilon)
+        )
 
     def branches(self):
         return BRANCHES[:2] if self.no_spatial else BRANCHES
@@ -187,27 +186,16 @@ class TripletAttention(AttentionLayer):
             combined = gate if combined is None else combined + gate
         return self.restore_layout(x * combined), maps
 
-    def macs(self, input_shape):
-        _, height, width, channels = self.channels_last_shape(input_shape)
-        if None in (height, width, channels):
-            return None
-        sizes = {"height_width": height * width}
-        sizes["channel_width"] = channels * width
-        sizes["height_channel"] = height * channels
-        total = 0
-        for name, _ in self.branches():
-            # Z-pool, the convolution, and the gating multiply.
-            total += 2 * height * width * channels
-            total += sizes[name] * 2 * self.kernel_size**2
-            total += height * width * channels
-        return total
-
     def get_config(self):
+        initializer = keras.initializers.serialize(self.kernel_initializer)
+        regularizer = keras.regularizers.serialize(self.kernel_regularizer)
         return {
             **super().get_config(),
             "kernel_size": self.kernel_size,
             "no_spatial": self.no_spatial,
             "gate": keras.activations.serialize(self.gate),
-            **kernel_config(self),
-            **batchnorm_config(self),
+            "kernel_initializer": initializer,
+            "kernel_regularizer": regularizer,
+            "batchnorm_momentum": self.batchnorm_momentum,
+            "batchnorm_epsilon": self.batchnorm_epsilon,
         }

@@ -12,7 +12,7 @@ from typing import Any
 
 import keras
 
-from keras_chattn.layers.base import clone_initializer
+from keras_chattn.layers.sublayers import clone_initializer
 from keras_chattn.models.inputs import bn_axis
 from keras_chattn.utils import validation
 

@@ -3,43 +3,13 @@
 A builder turns its `attention=` argument into one `AttentionSpec` per stage
 with `resolve_attention` and then asks each spec, at each place of the
 network, whether the block goes there (`spec.goes("branch")`) and for a new
-layer (`spec.apply(x, name)`). Nothing else in the package reads a block's
-placement, so a new kind of place is one new entry of `PLACEMENTS` and one
-new `if spec.goes(...)` in the builders that have such a place.
-
-A block declares its placement as class attributes (see
-`keras_chattn.layers.base.AttentionLayer`):
-
-- `placement`, one of `PLACEMENTS`:
-  - `"branch"` (SE, CBAM, ...): every residual branch, after its last
-    BatchNorm and before the addition; after every convolution of a plain
-    network;
-  - `"stage_input"` (C3): once at the input of every stage; in a plain
-    network's first stage after the first convolution, never on the image;
-  - `"after_3x3"` (SimAM): in every residual block right after its (last)
-    3x3 convolution, before that convolution's BatchNorm; after every
-    convolution of a plain network;
-  - `"replace_conv"` (selective kernel): the block is the convolution: it
-    replaces each residual block's 3x3 convolution (the bottleneck's
-    middle one, a basic block's first, strided one) with its BatchNorm and
-    ReLU, and every 3x3 convolution of a plain network but the first;
-  - `"stage_output"` (BAM): once at the output of every stage but the
-    last, between stages;
-  - `"head"` (DANet): once, after the last stage, before the top;
-- `needs_intermediate_features`: the block is called on the list of its
-  residual block's (or plain stage's) convolution outputs, ending with the
-  map it recalibrates (BA-Net);
-- `position_kwargs(input_shape, data_format, scale)`: constructor arguments
-  that depend on where it sits (C3's working size).
-
-The attributes are read from the class behind the factory: a class itself,
-the class a `functools.partial` (nested or not) wraps, or a plain callable
-that carries the attributes itself. A callable without them is a
-`"branch"` block.
+layer (`spec.apply(x, name)`). Where a block goes is read from
+`keras_chattn.models.block_table` (one entry per block class; a new kind of
+place is one new entry of `PLACEMENTS` and one new `if spec.goes(...)` in
+the builders that have such a place).
 """
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -47,37 +17,15 @@ import keras
 
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
+from keras_chattn.models.block_table import SCALES
+from keras_chattn.models.block_table import declared_by
+from keras_chattn.models.block_table import placement_of
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import AttentionLike
 
-PLACEMENTS = (
-    "branch",
-    "stage_input",
-    "after_3x3",
-    "replace_conv",
-    "stage_output",
-    "head",
-)
 # Keyword arguments of a block that replaces a convolution that only the
 # builder may set (they are the convolution's).
 CONV_ARGUMENTS = ("filters", "strides")
-SCALES = ("imagenet", "cifar")
-
-
-def declared_by(factory):
-    """The object whose class attributes describe `factory`'s blocks.
-
-    Examples:
-
-        >>> import functools
-        >>> import keras_chattn
-        >>> c3 = functools.partial(keras_chattn.CrossChannelComm, reduction=4)
-        >>> declared_by(c3).__name__
-        'CrossChannelComm'
-    """
-    while isinstance(factory, functools.partial):
-        factory = factory.func
-    return factory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,8 +54,8 @@ class AttentionSpec:
         return self.placement == placement
 
     def position_kwargs(self, input_shape):
-        """The constructor arguments the block declares for this input."""
-        declare = getattr(declared_by(self.factory), "position_kwargs", None)
+        """The block's arguments for this input (from its placement)."""
+        declare = placement_of(self.factory).position_kwargs
         if declare is None:
             return {}
         data_format = keras.config.image_data_format()
@@ -152,7 +100,7 @@ class AttentionSpec:
                 f"attention_kwargs={self.kwargs!r}"
             )
         data_format = keras.config.image_data_format()
-        conv_kwargs = getattr(declared, "conv_kwargs", None)
+        conv_kwargs = placement_of(self.factory).conv_kwargs
         kwargs = {"filters": filters, "strides": strides}
         if conv_kwargs is not None:
             kwargs = dict(
@@ -213,19 +161,11 @@ def attention_spec(
             )
         return None
     validation.choice("scale", scale, SCALES)
-    declared = declared_by(factory)
-    placement = getattr(declared, "placement", "branch")
-    if placement not in PLACEMENTS:
-        raise ValueError(
-            f"{attention!r} declares placement={placement!r}; model builders "
-            f"place blocks at one of {list(PLACEMENTS)}."
-        )
+    entry = placement_of(factory)
     return AttentionSpec(
         factory=factory,
-        placement=placement,
-        takes_features=bool(
-            getattr(declared, "needs_intermediate_features", False)
-        ),
+        placement=entry.kind,
+        takes_features=entry.takes_features,
         kwargs=dict(attention_kwargs or {}),
         scale=scale,
     )

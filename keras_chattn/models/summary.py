@@ -8,10 +8,12 @@ import keras
 
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
+from keras_chattn.layers.identity_start import IdentityStart
+from keras_chattn.models import costs
 
-# Layers of this package that count their own multiply-adds and get a row:
-# the attention blocks and the network-level bridge head.
-ATTENTION_TYPES = (AttentionLayer, CrossLayerPooling)
+# Layers of this package that get a row: the attention blocks (also
+# wrapped to start as the identity) and the network-level bridge head.
+ATTENTION_TYPES = (AttentionLayer, CrossLayerPooling, IdentityStart)
 
 
 def _count(weights):
@@ -26,31 +28,17 @@ def _shape(tensor):
 
 
 def layer_macs(layer):
-    """Multiply-adds of one call of `layer` per example, or None if unknown.
+    """`(weighted_macs, macs)` of one call of `layer` per example (see
+    `keras_chattn.models.costs`), None where a size is unknown.
 
-    Conv2D, DepthwiseConv2D and Dense are counted from their input and output
-    shapes; attention blocks and the bridge head count themselves (their
-    `macs`); other layers (activations, pooling, BatchNorm, additions)
-    count 0.
+    Dense and convolution layers count their multiply-adds in both
+    conventions; this package's blocks are traced; other layers
+    (activations, pooling, BatchNorm, additions) count 0.
     """
     if isinstance(layer, ATTENTION_TYPES):
-        return layer.macs(_shape(layer.input))
-    if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
-        out_shape = _shape(layer.output)[1:]
-        if None in out_shape:
-            return None
-        kernel = layer.kernel.shape
-        # Per output element: kh * kw * (input channels per group).
-        per_output = kernel[0] * kernel[1] * kernel[2]
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            per_output = kernel[0] * kernel[1]
-        return math.prod(out_shape) * per_output
-    if isinstance(layer, keras.layers.Dense):
-        in_shape = _shape(layer.input)[1:]
-        if None in in_shape:
-            return None
-        return math.prod(in_shape) * layer.units
-    return 0
+        return costs.block_macs(layer, _shape(layer.input))
+    count = costs.weighted_layer_macs(layer, layer.input, layer.output)
+    return count, count
 
 
 class SummaryRows(list):
@@ -74,8 +62,14 @@ def summary_table(
 ) -> SummaryRows:
     """Parameters and multiply-adds of every attention block and the model.
 
-    The bridge head (`head="bridge"`, a `CrossLayerPooling` named
-    `bridge_pool`) gets a row of its own and counts in the attention totals.
+    Multiply-adds come in two conventions, both counted from the graph
+    (`keras_chattn.models.costs`): `weighted_macs`, the papers' (Dense and
+    convolution layers only: ResNet-50 3.858 G, with SE 3.860 G, with CBAM
+    3.864 G, as the CBAM paper's table), and `macs`, ours (also the
+    blocks' pooling, rescaling and other element-wise work). The bridge
+    head (`head="bridge"`, a `CrossLayerPooling` named `bridge_pool`) and
+    blocks wrapped in `IdentityStart` get rows too and count in the
+    attention totals.
 
     Args:
         model: a built functional or Sequential model.
@@ -84,11 +78,11 @@ def summary_table(
 
     Returns:
         A list (`SummaryRows`, whose repr is one line) of dicts, one per
-        attention block in network order (`name`,
-        `class`, `input_shape`, `params`, `macs`), then a last row named
-        `"total"` for the whole model (its `params` are all weights,
-        trainable or not; `macs` None when a spatial size is unknown) with
-        `attention_params` and `attention_macs`.
+        attention block in network order (`name`, `class`, `input_shape`,
+        `params`, `weighted_macs`, `macs`), then a last row named `"total"`
+        for the whole model (its `params` are all weights, trainable or
+        not; the counts None when a spatial size is unknown) with
+        `attention_params`, `attention_weighted_macs` and `attention_macs`.
 
     Examples:
 
@@ -97,6 +91,8 @@ def summary_table(
         >>> rows = keras_chattn.models.summary_table(model, print_fn=None)
         >>> rows[0]["name"], rows[0]["params"], rows[-1]["name"]
         ('conv2_block1_attention', 49, 'total')
+        >>> rows[0]["weighted_macs"], rows[0]["macs"]  # 2*16*1; + 2*16*32*32
+        (32, 32800)
         >>> rows
         <9 attention rows and a total: 273,471 parameters, 2,373 in attention>
     """
@@ -107,11 +103,10 @@ def summary_table(
             f"model={model!r}"
         )
     rows = []
-    total_macs = 0
+    totals = [0, 0]
     for layer in model.layers:
-        macs = layer_macs(layer)
-        if total_macs is not None:
-            total_macs = None if macs is None else total_macs + macs
+        counts = layer_macs(layer)
+        totals = [_plus(t, c) for t, c in zip(totals, counts, strict=True)]
         if isinstance(layer, ATTENTION_TYPES):
             rows.append(
                 {
@@ -119,21 +114,21 @@ def summary_table(
                     "class": type(layer).__name__,
                     "input_shape": _shape(layer.input),
                     "params": _count(layer.weights),
-                    "macs": macs,
+                    "weighted_macs": counts[0],
+                    "macs": counts[1],
                 }
             )
-    attention_macs = [row["macs"] for row in rows]
     rows.append(
         {
             "name": "total",
             "class": type(model).__name__,
             "input_shape": _shape(model.inputs[0]),
             "params": _count(model.weights),
-            "macs": total_macs,
+            "weighted_macs": totals[0],
+            "macs": totals[1],
             "attention_params": sum(row["params"] for row in rows),
-            "attention_macs": (
-                None if None in attention_macs else sum(attention_macs)
-            ),
+            "attention_weighted_macs": _sum(r["weighted_macs"] for r in rows),
+            "attention_macs": _sum(row["macs"] for row in rows),
         }
     )
     if print_fn is not None:
@@ -141,19 +136,49 @@ def summary_table(
     return SummaryRows(rows)
 
 
+def _plus(total, count):
+    return None if total is None or count is None else total + count
+
+
+def _sum(counts):
+    total = 0
+    for count in counts:
+        total = _plus(total, count)
+    return total
+
+
 def _print_table(rows, print_fn):
     def fmt(value):
         return "?" if value is None else f"{value:,}"
 
-    print_fn(f"{'layer':<28}{'class':<18}{'params':>12}{'MACs':>16}")
+    def line(label, params, weighted, macs):
+        return f"{label:<46}{params:>12}{weighted:>16}{macs:>16}"
+
+    print_fn(line("layer (class)", "params", "weighted MACs", "MACs"))
     for row in rows[:-1]:
+        label = f"{row['name']} ({row['class']})"
         print_fn(
-            f"{row['name']:<28}{row['class']:<18}{fmt(row['params']):>12}"
-            f"{fmt(row['macs']):>16}"
+            line(
+                label,
+                fmt(row["params"]),
+                fmt(row["weighted_macs"]),
+                fmt(row["macs"]),
+            )
         )
     total = rows[-1]
     print_fn(
-        f"{'attention (all blocks)':<46}{fmt(total['attention_params']):>12}"
-        f"{fmt(total['attention_macs']):>16}"
+        line(
+            "attention (all blocks)",
+            fmt(total["attention_params"]),
+            fmt(total["attention_weighted_macs"]),
+            fmt(total["attention_macs"]),
+        )
     )
-    print_fn(f"{'model':<46}{fmt(total['params']):>12}{fmt(total['macs']):>16}")
+    print_fn(
+        line(
+            "model",
+            fmt(total["params"]),
+            fmt(total["weighted_macs"]),
+            fmt(total["macs"]),
+        )
+    )

@@ -1,20 +1,34 @@
 """Keras Tuner search over the attention blocks (needs the `tune` extra).
 
-- `hypermodel`: `AttentionHyperModel`, whose space is each block's own
-  `search_space`;
-- `search`: the tuners, `search`, the trial table and plots.
+- `spaces`: each block's search space (`SEARCH_SPACES`; no Keras Tuner);
+- `hypermodel`: `AttentionHyperModel`, whose space is each block's own;
+- `tuners`: the tuners, `search`, the trial table and plots.
+
+Without Keras Tuner, `keras_chattn.tuning.spaces` still imports; the names
+below then raise the ImportError that says how to install it.
 """
 
-from keras_chattn.tuning.hypermodel import AttentionHyperModel
-from keras_chattn.tuning.search import TUNERS
-from keras_chattn.tuning.search import BayesianOptimization
-from keras_chattn.tuning.search import Hyperband
-from keras_chattn.tuning.search import RandomSearch
-from keras_chattn.tuning.search import SearchResults
-from keras_chattn.tuning.search import make_tuner
-from keras_chattn.tuning.search import search
-from keras_chattn.tuning.search import trial_rows
-from keras_chattn.tuning.search import write_results
+try:
+    from keras_chattn.tuning.hypermodel import AttentionHyperModel
+    from keras_chattn.tuning.tuners import TUNERS
+    from keras_chattn.tuning.tuners import BayesianOptimization
+    from keras_chattn.tuning.tuners import Hyperband
+    from keras_chattn.tuning.tuners import RandomSearch
+    from keras_chattn.tuning.tuners import SearchResults
+    from keras_chattn.tuning.tuners import make_tuner
+    from keras_chattn.tuning.tuners import search
+    from keras_chattn.tuning.tuners import trial_rows
+    from keras_chattn.tuning.tuners import write_results
+except ImportError as error:  # pragma: no cover - without the tune extra
+    _MISSING = error
+
+    def __getattr__(name):
+        if name in __all__:
+            raise ImportError(str(_MISSING)) from None
+        raise AttributeError(
+            f"module 'keras_chattn.tuning' has no attribute {name!r}"
+        )
+
 
 __all__ = [
     "AttentionHyperModel",

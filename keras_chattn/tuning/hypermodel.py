@@ -12,6 +12,7 @@ from keras_chattn.layers import registry
 from keras_chattn.models import build_model
 from keras_chattn.models import get_model_builder
 from keras_chattn.training import cifar_recipe
+from keras_chattn.tuning.spaces import search_space
 from keras_chattn.utils import validation
 
 try:
@@ -26,16 +27,9 @@ NO_BLOCK = "none"
 
 
 def block_defaults(block):
-    """{argument: constructor default} for the block's `search_space`."""
+    """{argument: constructor default} for the block's search space."""
     parameters = inspect.signature(registry.ATTENTION_LAYERS[block]).parameters
     return {name: parameters[name].default for name in search_space(block)}
-
-
-def search_space(block):
-    """The block's own `search_space` (empty for "none")."""
-    if block == NO_BLOCK:
-        return {}
-    return registry.ATTENTION_LAYERS[block].search_space
 
 
 def hyperparameter_name(block, argument):
@@ -47,13 +41,14 @@ class AttentionHyperModel(keras_tuner.HyperModel):
 
     `build(hp)` declares:
     - `attention`: a choice over `blocks` (default "none" when present);
-    - for each block, its class's `search_space` (e.g. SE/CBAM/BA
+    - for each block, its search space (`keras_chattn.tuning.spaces`; e.g.
+      SE/CBAM/BA
       `reduction` in {4, 8, 16, 32}, CBAM `spatial_kernel_size` in {3, 5, 7},
       CC `emp` and `variant`, C3 `reduction` in {4, 8, 16}), named
       `<block>_<argument>` with the block's constructor default, inside
       `hp.conditional_scope("attention", [block])` so that only the chosen
-      block's settings are active. A new block joins the search by declaring
-      its `search_space`; nothing here changes;
+      block's settings are active. A new block joins the search with its
+      entry there (`keras_chattn.register_block`); nothing here changes;
     - `learning_rate` (log scale, 0.01 to 0.3, default 0.1) and
       `weight_decay` (log scale, 1e-5 to 1e-3, default 5e-4) when asked;
     and builds the model with `keras_chattn.models.build_model` (the

@@ -180,6 +180,24 @@ def number_in_range(name, value, low, high):
     return float(value)
 
 
+def kernel_arguments(kernel_initializer, kernel_regularizer):
+    """A block's `(kernel_initializer, kernel_regularizer)`, resolved:
+    a new initializer instance and a regularizer (or None)."""
+    return (
+        initializer_instance("kernel_initializer", kernel_initializer),
+        regularizer("kernel_regularizer", kernel_regularizer),
+    )
+
+
+def batchnorm_settings(batchnorm_momentum, batchnorm_epsilon):
+    """A block's `(batchnorm_momentum, batchnorm_epsilon)` as floats:
+    momentum in [0, 1), epsilon a finite number > 0."""
+    return (
+        number_in_range("batchnorm_momentum", batchnorm_momentum, 0.0, 1.0),
+        number_in_range("batchnorm_epsilon", batchnorm_epsilon, 0.0, None),
+    )
+
+
 def initializer_instance(name, value):
     """`value` as a new Keras initializer, naming the argument on failure.
 

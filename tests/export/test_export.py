@@ -19,6 +19,7 @@ from keras_chattn.export import export_model
 from keras_chattn.export import load_runtime
 from keras_chattn.export import missing_packages
 from keras_chattn.export import runtimes
+from keras_chattn.models import block_table
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
 
@@ -276,7 +277,7 @@ def test_int8_file_litert_aborts_on_is_refused_in_a_child(
 PLAIN_BLOCKS = [
     name
     for name, layer in keras_chattn.ATTENTION_LAYERS.items()
-    if layer.placement == "branch"
+    if block_table.placement_of(layer).kind == "branch"
 ]
 
 

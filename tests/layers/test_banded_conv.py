@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from keras_chattn.layers import SpatialAttention
-from keras_chattn.layers import banded_conv
+from keras_chattn.layers._kernels import banded_conv
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference

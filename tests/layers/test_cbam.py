@@ -6,6 +6,7 @@ import keras_chattn
 from keras_chattn.layers import CBAM
 from keras_chattn.layers import ChannelAttention
 from keras_chattn.layers import SpatialAttention
+from keras_chattn.models import costs
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference
@@ -46,13 +47,26 @@ def test_weight_counts_of_the_issue():
     assert harness.count(layer.trainable_weights) == 8564
 
 
-def test_macs_are_the_sum_of_the_halves():
+def test_costs_in_both_conventions():
+    # The papers' (weighted layers): the shared MLP twice (two pools) and
+    # the 7x7 convolution from 2 maps at every position. Ours adds the two
+    # global pools, their sum, the rescaling, the channel max and mean and
+    # the spatial rescaling.
     shape = (None, 7, 7, 256)
-    positions = 7 * 7 * 256
-    channel = 2 * (positions + 2 * 256 * 16) + positions
-    spatial = 2 * positions + 7 * 7 * 49 * 2 + positions
-    assert CBAM().macs(shape) == channel + spatial
-    assert CBAM(use_spatial=False).macs(shape) == channel
+    elements = 7 * 7 * 256
+    mlp = 2 * (256 * 16 + 16 * 256)
+    conv = 7 * 7 * 49 * 2
+    layer = CBAM()
+    layer.build(shape)
+    channel_work = 2 * elements + 2 * 256 + elements
+    spatial_work = 2 * elements + elements
+    assert costs.block_macs(layer, shape) == (
+        mlp + conv,
+        mlp + conv + channel_work + spatial_work,
+    )
+    alone = CBAM(use_spatial=False)
+    alone.build(shape)
+    assert costs.block_macs(alone, shape) == (mlp, mlp + channel_work)
 
 
 def test_is_channel_then_spatial_attention():

@@ -197,26 +197,6 @@ def test_unknown_channel_count_is_fine():
 
 
 @pytest.mark.parametrize(
-    "input_shape, scale, expected",
-    [
-        ((None, 32, 32, 16), "cifar", (16, 16)),
-        ((None, 16, 16, 32), "cifar", (8, 8)),
-        ((None, 8, 8, 64), "cifar", (8, 8)),
-        ((None, 56, 56, 64), "imagenet", (14, 14)),
-        ((None, 14, 14, 1024), "imagenet", (7, 7)),
-        ((None, None, None, 64), "imagenet", (14, 14)),
-        ((None, 64, 32, 32), "cifar", (16, 16)),
-    ],
-)
-def test_position_kwargs(input_shape, scale, expected):
-    data_format = "channels_first" if input_shape[1] == 64 else "channels_last"
-    if input_shape[1] is None:
-        data_format = "channels_last"
-    kwargs = CrossChannelComm.position_kwargs(input_shape, data_format, scale)
-    assert kwargs == {"spatial_size": expected}
-
-
-@pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"spatial_size": 0}, r"spatial_size must be None, a positive int"),
@@ -264,16 +244,15 @@ def test_own_size_is_fixed_at_build():
 
 @pytest.mark.skipif(
     keras.backend.backend() == "torch",
-    reason="PyTorch differentiates _affinity itself: nothing to compare",
+    reason="PyTorch differentiates the direct form itself: nothing to compare",
 )
 @pytest.mark.parametrize("include_self", [False, True])
-def test_written_out_gradient_equals_automatic_differentiation(
-    include_self, monkeypatch
-):
+def test_written_out_gradient_equals_automatic_differentiation(include_self):
     # On TensorFlow and JAX the affinity's gradient is written out
-    # (neighbour_affinity); the whole layer's gradients must equal those
-    # of automatic differentiation through the same maths (_affinity).
-    from keras_chattn.layers import cross_channel_comm
+    # (`_kernels.neighbour_affinity`); the whole layer's gradients must
+    # equal those of automatic differentiation through the same maths
+    # (its direct form, under `direct_forms()`).
+    from keras_chattn.layers import _kernels
 
     x = np.random.default_rng(3).normal(size=(2, 4, 4, 6)).astype("float32")
     x *= np.linspace(0.5, 3.0, 6, dtype="float32")  # channels apart
@@ -281,12 +260,8 @@ def test_written_out_gradient_equals_automatic_differentiation(
     layer.build(x.shape)
     harness.randomize_weights(layer)
     written = harness.gradients(layer, [x])
-    monkeypatch.setattr(
-        cross_channel_comm,
-        "neighbour_affinity",
-        cross_channel_comm._affinity,
-    )
-    automatic = harness.gradients(layer, [x])
+    with _kernels.direct_forms():
+        automatic = harness.gradients(layer, [x])
     assert len(written) == len(automatic) == 1 + len(layer.trainable_weights)
     for got, expected in zip(written, automatic, strict=True):
         scale = max(np.abs(expected).max(), 1e-6)

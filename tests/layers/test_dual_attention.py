@@ -96,15 +96,18 @@ def test_head_matches_numpy_reference(channel_energy, fusion, shape):
     )
 
 
-def test_head_is_narrower_and_faster_than_the_modules_on_2048_channels():
-    # ResNet-50's last stage at 32x32: the (C, C) channel matrix of 2,048
-    # channels against the head's 512.
+def test_head_works_at_its_own_width():
+    # ResNet-50's last stage: the modules hold a (2048, 2048) channel
+    # matrix per image; the authors' head at 512 a (512, 512) one, after
+    # 3x3 convolutions whose weights it adds.
+    x = np.zeros((1, 2, 2, 2048), "float32")
     modules = DualAttention()
     head = DualAttention(channels=512)
-    modules.build((None, 1, 1, 2048))
-    head.build((None, 1, 1, 2048))
-    assert head.compute_output_shape((None, 1, 1, 2048)) == (None, 1, 1, 512)
-    assert head.macs((None, 7, 7, 2048)) < 2 * modules.macs((None, 7, 7, 2048))
+    _, maps = modules(x, return_attention=True)
+    _, head_maps = head(x, return_attention=True)
+    assert tuple(maps["channel"].shape) == (1, 2048, 2048)
+    assert tuple(head_maps["channel"].shape) == (1, 512, 512)
+    assert head.compute_output_shape((None, 7, 7, 2048)) == (None, 7, 7, 512)
     # 2 * 9 * 2048 * 512 + 2 * 9 * 512 * 512 convolution weights.
     assert head.count_params() > 2 * 9 * 2048 * 512
 

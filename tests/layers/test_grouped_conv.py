@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_chattn.layers.grouped_conv import grouped_conv
+from keras_chattn.layers._kernels.grouped_conv import grouped_conv
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from keras_chattn.layers import SelectiveKernel
-from keras_chattn.layers.selective_kernel import builder_groups
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference
@@ -111,21 +110,6 @@ def test_branch_weights_sum_to_one_per_channel():
     np.testing.assert_allclose(
         y, np.broadcast_to(constant, y.shape), rtol=1e-5, atol=1e-6
     )
-
-
-@pytest.mark.parametrize(
-    "c_in, filters, expected",
-    [
-        (128, 128, 32),
-        (256, 256, 32),
-        (64, 64, 16),
-        (64, 128, 16),
-        (16, 16, 4),
-        (3, 64, 1),
-    ],
-)
-def test_builder_groups(c_in, filters, expected):
-    assert builder_groups(c_in, filters) == expected
 
 
 def test_groups_must_divide_the_channels():

@@ -47,15 +47,6 @@ def test_float16_statistics_on_a_large_map_are_right():
     )
 
 
-def test_imagenet_scale_gets_the_authors_lambda():
-    assert SimAM.position_kwargs(
-        (None, 56, 56, 64), "channels_last", "imagenet"
-    ) == {"e_lambda": 0.1}
-    assert SimAM.position_kwargs(
-        (None, 32, 32, 16), "channels_last", "cifar"
-    ) == {"e_lambda": 1e-4}
-
-
 def test_bad_arguments():
     with pytest.raises(
         ValueError, match=r"e_lambda must be a finite number > 0"

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_chattn.layers import SqueezeExcite
+from keras_chattn.models import costs
 from tests import harness
 from tests.harness import to_numpy
 from tests.layers import reference
@@ -31,12 +32,17 @@ def test_weight_counts_of_the_issue():
     assert layer.count_params() == 8192
 
 
-def test_macs():
-    # pooling + two Dense layers + rescaling
-    expected = 7 * 7 * 256 + 2 * 256 * 16 + 7 * 7 * 256
-    assert SqueezeExcite().macs((None, 7, 7, 256)) == expected
+def test_costs_in_both_conventions():
+    # The papers' convention: the two Dense layers; ours adds the pooling
+    # and the rescaling.
+    weighted = 2 * 256 * 16
+    expected = (weighted, weighted + 2 * 7 * 7 * 256)
+    last = SqueezeExcite()
+    last.build((None, 7, 7, 256))
+    assert costs.block_macs(last, (None, 7, 7, 256)) == expected
     first = SqueezeExcite(data_format="channels_first")
-    assert first.macs((None, 256, 7, 7)) == expected
+    first.build((None, 256, 7, 7))
+    assert costs.block_macs(first, (None, 256, 7, 7)) == expected
 
 
 def test_matches_numpy_reference():

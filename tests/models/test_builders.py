@@ -10,6 +10,7 @@ import pytest
 import keras_chattn
 from keras_chattn import models
 from keras_chattn.layers.registry import ATTENTION_LAYERS
+from keras_chattn.models import block_table
 from tests.harness import count
 from tests.harness import to_numpy
 from tests.models.helpers import attention_layers
@@ -76,7 +77,8 @@ def test_every_block_builds_in_every_builder(builder_id, attention):
         if layer.name not in names
         and not isinstance(layer, keras.layers.InputLayer)
     ]
-    assert bool(replaced) == (cls.placement == "replace_conv")
+    kind = block_table.placement_of(cls).kind
+    assert bool(replaced) == (kind == "replace_conv")
     kept = count(baseline.trainable_weights) - sum(
         count(layer.trainable_weights) for layer in replaced
     )
@@ -160,9 +162,10 @@ def test_callable_factory():
 
 
 class StageInputSE(keras_chattn.SqueezeExcite):
-    """A block that asks to be placed at the input of every stage."""
+    """A block registered to go at the input of every stage."""
 
-    placement = "stage_input"
+
+block_table.register_placement(StageInputSE, "stage_input")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Where a block goes is decided once, from the block's own declaration."""
+"""Where a block goes is decided once, from the builders' placement table."""
 
 import functools
 
@@ -7,6 +7,7 @@ import pytest
 
 import keras_chattn
 from keras_chattn import models
+from keras_chattn.models import block_table
 from keras_chattn.models import placement
 from tests.models.helpers import attention_layers
 
@@ -15,21 +16,12 @@ def _c3_reduction_4(**kwargs):
     return keras_chattn.CrossChannelComm(reduction=4, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "factory",
-    [
-        keras_chattn.CrossChannelComm,
-        functools.partial(keras_chattn.CrossChannelComm, reduction=4),
-        functools.partial(
-            functools.partial(keras_chattn.CrossChannelComm), reduction=4
-        ),
-    ],
-    ids=["class", "partial", "nested-partial"],
-)
-def test_partial_keeps_the_blocks_placement(factory):
+def test_partial_keeps_the_blocks_placement():
     # A partial of C3 used to be read as a branch block: 9 C3 blocks in a
     # CIFAR ResNet-20 instead of 3 at the stage inputs.
-    model = models.cifar_resnet(20, attention=factory)
+    model = models.cifar_resnet(
+        20, attention=functools.partial(keras_chattn.CrossChannelComm)
+    )
     names = [layer.name for layer in attention_layers(model)]
     assert names == ["conv2_attention", "conv3_attention", "conv4_attention"]
 
@@ -44,15 +36,18 @@ def test_partial_arguments_reach_the_block():
     assert block.reduction == 4 and block.spatial_size == (16, 16)
 
 
-def test_plain_callable_is_a_branch_block_unless_it_declares():
+def test_plain_callable_is_a_branch_block_unless_registered():
     model = models.cifar_resnet(20, attention=_c3_reduction_4)
-    assert len(attention_layers(model)) == 9  # no declaration: "branch"
-
-    _c3_reduction_4.placement = "stage_input"
+    assert len(attention_layers(model)) == 9  # not registered: "branch"
+    block_table.register_placement(
+        _c3_reduction_4,
+        "stage_input",
+        position_kwargs=block_table.c3_working_size,
+    )
     try:
         model = models.cifar_resnet(20, attention=_c3_reduction_4)
     finally:
-        del _c3_reduction_4.placement
+        del block_table.BLOCK_PLACEMENTS[_c3_reduction_4]
     assert len(attention_layers(model)) == 3
 
 
@@ -88,14 +83,11 @@ def test_bad_spec_arguments(kwargs, message):
         placement.attention_spec("se", **kwargs)
 
 
-def test_unknown_declared_placement_is_refused():
-    class Somewhere(keras_chattn.SqueezeExcite):
-        placement = "between_the_lines"
-
-    with pytest.raises(
-        ValueError, match="declares placement='between_the_lines'"
-    ):
-        placement.attention_spec(Somewhere)
+def test_unknown_placement_is_refused():
+    with pytest.raises(ValueError, match=r"placement must be one of"):
+        block_table.register_placement(
+            keras_chattn.SqueezeExcite, "between_the_lines"
+        )
 
 
 def test_builder_refuses_string_attention_kwargs():

@@ -95,18 +95,19 @@ def test_summary_table_counts_blocks_and_macs():
     first = blocks[0]
     assert first["name"] == "conv2_block1_attention"
     assert first["input_shape"] == (None, 32, 32, 16)
-    # channel: 2 pools of (HWC + 2*C*units) + HWC; spatial: 2HWC + 98HW + HWC
+    # The papers' convention: the shared MLP (16 -> 1 -> 16) twice and the
+    # 7x7 convolution from 2 maps; ours adds two pools, their sum, two
+    # channel pools and two rescalings.
     hwc, hw = 32 * 32 * 16, 32 * 32
-    assert (
-        first["macs"] == 2 * (hwc + 2 * 16 * 1) + hwc + 2 * hwc + 98 * hw + hwc
-    )
+    assert first["weighted_macs"] == 2 * (2 * 16 * 1) + 98 * hw
+    assert first["macs"] == first["weighted_macs"] + 6 * hwc + 2 * 16
     assert total["attention_params"] == sum(b["params"] for b in blocks)
     assert total["params"] == model.count_params()
     baseline = models.summary_table(models.cifar_resnet(20), print_fn=None)[-1]
     # ResNet-20 is about 41M multiply-adds; the blocks are the difference.
     assert 40e6 < baseline["macs"] < 42e6
     assert total["macs"] - baseline["macs"] == total["attention_macs"]
-    assert lines[0].split()[:2] == ["layer", "class"]
+    assert lines[0].split()[:2] == ["layer", "(class)"]
     assert len(lines) == 1 + 9 + 2
 
 

@@ -133,7 +133,7 @@ def test_resumed_search_with_other_settings_is_refused(tuning, tmp_path):
     first = tuning.AttentionHyperModel(blocks=["none", "se"], epochs=1)
     project = tmp_path / "search"
     project.mkdir()
-    search_module = importlib.import_module("keras_chattn.tuning.search")
+    search_module = importlib.import_module("keras_chattn.tuning.tuners")
 
     settings = {
         "tuner": "random",

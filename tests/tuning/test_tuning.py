@@ -10,6 +10,7 @@ import pytest
 import keras_chattn
 from keras_chattn import tuning
 from keras_chattn.data import cifar_dataset
+from keras_chattn.tuning import spaces
 from keras_chattn.tuning.hypermodel import block_defaults
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
@@ -26,7 +27,7 @@ def blocks_of(model, block):
 def test_fixed_values_reach_the_block(block):
     hp = keras_tuner.HyperParameters()
     hp.Fixed("attention", block)
-    space = keras_chattn.ATTENTION_LAYERS[block].search_space
+    space = spaces.search_space(block)
     assert space, f"{block} declares no search space"
     chosen = {}
     for argument, values in space.items():

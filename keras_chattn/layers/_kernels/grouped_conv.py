@@ -17,6 +17,24 @@ grouped convolution.
 import keras
 from keras import ops
 
+from keras_chattn.layers._kernels.choice import forced_direct
+
+
+def grouped_conv2d(conv, x):
+    """`conv(x)` for a grouped, unbiased "valid" `Conv2D` on a
+    channels_last `x`: `grouped_conv` with its kernel, strides and
+    dilation (every backend and exporter runs it), or inside
+    `direct_forms()` the layer itself."""
+    if forced_direct():
+        return conv(x)
+    return grouped_conv(
+        x,
+        ops.cast(conv.kernel, conv.compute_dtype),
+        conv.groups,
+        strides=conv.strides[0],
+        dilation_rate=conv.dilation_rate[0],
+    )
+
 
 def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
     """A "valid" grouped convolution of a channels_last map.
@@ -40,7 +58,7 @@ def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
 
         >>> import numpy as np
         >>> import keras
-        >>> from keras_chattn.layers.grouped_conv import grouped_conv
+        >>> from keras_chattn.layers._kernels.grouped_conv import grouped_conv
         >>> conv = keras.layers.Conv2D(8, 3, groups=4, use_bias=False)
         >>> rng = np.random.default_rng(0)
         >>> x = rng.normal(size=(2, 6, 6, 8)).astype("float32")

@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_chattn.tuning.hypermodel import AttentionHyperModel
 from keras_chattn.tuning.hypermodel import hyperparameter_name
-from keras_chattn.tuning.hypermodel import search_space
+from keras_chattn.tuning.spaces import search_space
 from keras_chattn.utils import environment
 from keras_chattn.utils import files
 from keras_chattn.utils import validation

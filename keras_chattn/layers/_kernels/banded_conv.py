@@ -23,6 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_chattn.layers._kernels.choice import forced_direct
+
 # Widest map computed as banded products; wider ones use the direct
 # convolution. `benchmarks/spatial_conv_forms.py` (the spatial half of CBAM
 # alone, one training step, banded over direct, 2 cores; 16 images at
@@ -35,12 +37,25 @@ BANDED_BACKENDS = ("tensorflow", "jax")
 
 
 def use_banded(width):
-    """Whether a map of `width` columns is convolved as banded products."""
+    """Whether a map of `width` columns is convolved as banded products:
+    on TensorFlow and JAX, width known and at most `BANDED_MAX_WIDTH`, and
+    not inside `direct_forms()`."""
     return (
         width is not None
         and width <= BANDED_MAX_WIDTH
         and keras.backend.backend() in BANDED_BACKENDS
+        and not forced_direct()
     )
+
+
+def spatial_conv(conv, x):
+    """`conv(x)` for a "same" `Conv2D` to one map on a channels_last
+    `x`, as banded products where `use_banded` says so (the same sum from
+    the same kernel), else the layer itself (also on other ranks)."""
+    width = x.shape[2] if len(x.shape) == 4 else None
+    if use_banded(width):
+        return banded_conv2d(x, conv.kernel)
+    return conv(x)
 
 
 def band_selector(width, kernel_size):
