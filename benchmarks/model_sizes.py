@@ -4,8 +4,10 @@
     python benchmarks/model_sizes.py --conv-bias  # keras.applications style
 
 Builds each model symbolically (no forward pass) and prints a Markdown table:
-one row per builder, one column per block (`none` first), plus the multiply-
-adds per image from `keras_chattn.models.summary_table`.
+one row per builder, one column per block (`none` first), plus with
+`--macs` the multiply-adds per image from `keras_chattn.models.summary_table`
+in both its conventions: the papers' (weighted layers only) / ours (also
+the blocks' element-wise work).
 """
 
 import argparse
@@ -55,7 +57,11 @@ def main():
         action="store_true",
         help=("biases in the convolutions (the papers count without)"),
     )
-    parser.add_argument("--macs", action="store_true", help="also MACs")
+    parser.add_argument(
+        "--macs",
+        action="store_true",
+        help="also multiply-adds: the papers' convention / ours",
+    )
     parser.add_argument(
         "--blocks",
         default=None,
@@ -84,8 +90,11 @@ def main():
             model = build(attention=block, **kwargs)
             cell = f"{trainable(model):,}"
             if args.macs:
-                macs = models.summary_table(model, print_fn=None)[-1]["macs"]
-                cell += f" / {macs / 1e9:.3f} G"
+                total = models.summary_table(model, print_fn=None)[-1]
+                cell += (
+                    f" / {total['weighted_macs'] / 1e9:.3f} G"
+                    f" / {total['macs'] / 1e9:.3f} G"
+                )
             cells.append(cell)
         print(f"| {label} | " + " | ".join(cells) + " |")
 

@@ -99,7 +99,7 @@ def train_one(data, block, seed, epochs, patience):
     """Test accuracy, epochs, seconds of one run."""
     keras.utils.set_random_seed(seed)
     model = keras_chattn.models.resnet1d(
-        data.input_shape, data.num_classes, attention=block
+        input_shape=data.input_shape, classes=data.num_classes, attention=block
     )
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),

@@ -46,6 +46,16 @@ def load_model(
     """
     import keras_chattn  # noqa: F401  (registers every layer)
 
+    if not isinstance(path, (str, pathlib.PurePath)):
+        raise ValueError(
+            "path must be the path of a .keras file (a str or a Path). "
+            f"Received: path={path!r}"
+        )
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise ValueError(
+            "custom_objects must be None or a dict of name -> class. "
+            f"Received: custom_objects={custom_objects!r}"
+        )
     path = pathlib.Path(path)
     if path.suffix != ".keras":
         raise ValueError(

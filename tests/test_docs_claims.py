@@ -53,5 +53,5 @@ def test_resnet1d_size_in_docs():
     models_doc = (ROOT / "docs" / "models.md").read_text()
     claim = re.search(r"\(([\d,]+) parameters for GunPoint", models_doc)
     assert claim, "docs/models.md no longer states resnet1d's size"
-    model = keras_chattn.models.resnet1d((150, 1), 2)
+    model = keras_chattn.models.resnet1d(input_shape=(150, 1), classes=2)
     assert model.count_params() == int(claim.group(1).replace(",", ""))

@@ -2,19 +2,20 @@
 
 - `diversity`: the C3 poster's channel diversity and a per-block report;
 - `excitation`: the CC-block paper's tilt, magnitude and class separability;
-- `attention_maps`: every block's maps in one pass (`attention_maps`), and
+- `block_maps`: every block's maps in one pass (`attention_maps`), and
   the mean channel weights per class (`class_excitation`);
-- `grad_cam`: Grad-CAM heat maps on any backend.
+- `class_activation`: Grad-CAM heat maps on any backend (`grad_cam`);
+- `inputs`: the checks of what these functions are given.
 """
 
-from keras_chattn.analysis.attention_maps import attention_layers
-from keras_chattn.analysis.attention_maps import attention_maps
-from keras_chattn.analysis.attention_maps import class_excitation
+from keras_chattn.analysis.block_maps import attention_layers
+from keras_chattn.analysis.block_maps import attention_maps
+from keras_chattn.analysis.block_maps import class_excitation
+from keras_chattn.analysis.class_activation import grad_cam
 from keras_chattn.analysis.diversity import channel_diversity
 from keras_chattn.analysis.diversity import diversity_report
 from keras_chattn.analysis.excitation import class_separability
 from keras_chattn.analysis.excitation import excitation_statistics
-from keras_chattn.analysis.grad_cam import grad_cam
 
 __all__ = [
     "attention_layers",

@@ -132,5 +132,12 @@ class ChannelAttention(ChannelExcitation):
         )
         self.pool_types = check_pool_types(pool_types)
 
+    def attend(self, inputs, training=None):
+        # Every pool's descriptor through the shared MLP, summed, gated;
+        # the map scaled by its channel gates.
+        weights = self.channel_weights(inputs)
+        outputs = inputs * self.broadcast_over_space(weights)
+        return outputs, {"channel": weights}
+
     def get_config(self):
         return {**super().get_config(), "pool_types": list(self.pool_types)}

@@ -23,6 +23,10 @@ POOL_TYPES = ("avg", "max", "lse", "lp")
 class ChannelExcitation(AttentionLayer):
     """Base of channel gates: pooled descriptors -> shared MLP -> sum -> gate.
 
+    Subclasses write their own `attend` (SE in `squeeze_excite.py`,
+    CBAM's channel half in `channel_attention.py`) from `pool`, `mlp` and
+    `channel_weights`.
+
     The pools run over every spatial axis, so the gate is defined for any
     rank: sequences (3-D), images (4-D) and volumes (5-D).
 
@@ -139,11 +143,6 @@ class ChannelExcitation(AttentionLayer):
             )
             logits = ops.sum(self.mlp(stacked), axis=1)
         return ops.cast(self.gate(logits), self.compute_dtype)
-
-    def attend(self, inputs, training=None):
-        weights = self.channel_weights(inputs)
-        outputs = inputs * self.broadcast_over_space(weights)
-        return outputs, {"channel": weights}
 
     def get_config(self):
         return {

@@ -5,6 +5,7 @@ CVPR 2018 / TPAMI 2020 (https://arxiv.org/abs/1709.01507).
 """
 
 import keras
+from keras import ops
 
 from keras_chattn.layers.channel_excitation import ChannelExcitation
 
@@ -72,3 +73,11 @@ class SqueezeExcite(ChannelExcitation):
     """
 
     pool_types = ("avg",)
+
+    def attend(self, inputs, training=None):
+        # Squeeze: one mean per channel over every position. Excite: the
+        # bottleneck MLP and the gate. Scale: the map by its channel gates.
+        squeezed = ops.mean(inputs, axis=self.spatial_axes)
+        weights = ops.cast(self.gate(self.mlp(squeezed)), self.compute_dtype)
+        outputs = inputs * self.broadcast_over_space(weights)
+        return outputs, {"channel": weights}

@@ -2,29 +2,40 @@
 
 Modules, one job each:
 
-- `placement`: where a block goes (`AttentionSpec`, `resolve_attention`),
-  decided once per builder from the block's declared placement;
-- `inputs`: the image input and its size check;
-- `conv_style`: how convolutions and BatchNorms are made (`ConvStyle`);
+- `block_table`: where builders and `add_attention` put each block
+  (`register_placement`), and the blocks' position rules;
+- `placement`: `AttentionSpec` and `resolve_attention`, decided once per
+  builder from the table;
+- `resnet_builder`: `ResNet` and `Stage`, the one stage loop of every
+  ResNet; the families on it: `imagenet_resnets` (`resnet`, `ResNet18`
+  ... `ResNet152`), `cifar_resnets` (`cifar_resnet`, `CifarResNet20` ...),
+  `sequence_resnets` (`resnet1d`) and `volume_resnets` (`resnet3d`);
+- `vgg_networks` (`vgg`, `VGG16`, `VGG19`) and `small_networks`
+  (`small_cnn`), plain stages from `plain_blocks`;
 - `residual_blocks`: `apply_basic_block`, `apply_bottleneck_block`;
-- `plain_blocks`: `apply_plain_stage` (VGG, the CC-block paper's CNNs);
-- `shortcut`: the parameter-free option-A shortcut layer;
-- `heads`: pooling, the bridge head and the classifier;
-- `weights`: the builders' `weights=` argument;
-- one module per family: `resnet`, `cifar_resnet`, `vgg`, `small_cnn`;
-  `resnet1d` (sequences) and `resnet3d` (volumes);
-- `graph` and `surgery`: `add_attention`, blocks inserted into any
-  functional model (keras.applications included);
-- `registry`: builders by name; `summary`: what each block costs.
+- `named_depths`: one builder at one depth (`ResNet50` and the others);
+- `inputs`, `conv_style`, `shortcut`, `heads`, `weights`: the input, the
+  convolutions and BatchNorms, the option-A shortcut, the top, the
+  `weights=` argument;
+- `registry`: builders by name; `costs` and `summary`: what each block
+  costs.
+
+`add_attention` lives in `keras_chattn.surgery` (also reachable here).
 """
 
-from keras_chattn.models.cifar_resnet import CifarResNet20
-from keras_chattn.models.cifar_resnet import CifarResNet32
-from keras_chattn.models.cifar_resnet import CifarResNet44
-from keras_chattn.models.cifar_resnet import CifarResNet56
-from keras_chattn.models.cifar_resnet import CifarResNet110
-from keras_chattn.models.cifar_resnet import cifar_resnet
+from keras_chattn.models.cifar_resnets import CifarResNet20
+from keras_chattn.models.cifar_resnets import CifarResNet32
+from keras_chattn.models.cifar_resnets import CifarResNet44
+from keras_chattn.models.cifar_resnets import CifarResNet56
+from keras_chattn.models.cifar_resnets import CifarResNet110
+from keras_chattn.models.cifar_resnets import cifar_resnet
 from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.imagenet_resnets import ResNet18
+from keras_chattn.models.imagenet_resnets import ResNet34
+from keras_chattn.models.imagenet_resnets import ResNet50
+from keras_chattn.models.imagenet_resnets import ResNet101
+from keras_chattn.models.imagenet_resnets import ResNet152
+from keras_chattn.models.imagenet_resnets import resnet
 from keras_chattn.models.placement import AttentionSpec
 from keras_chattn.models.placement import attention_spec
 from keras_chattn.models.plain_blocks import apply_plain_stage
@@ -34,21 +45,16 @@ from keras_chattn.models.registry import builder_arguments
 from keras_chattn.models.registry import get_model_builder
 from keras_chattn.models.residual_blocks import apply_basic_block
 from keras_chattn.models.residual_blocks import apply_bottleneck_block
-from keras_chattn.models.resnet import ResNet18
-from keras_chattn.models.resnet import ResNet34
-from keras_chattn.models.resnet import ResNet50
-from keras_chattn.models.resnet import ResNet101
-from keras_chattn.models.resnet import ResNet152
-from keras_chattn.models.resnet import resnet
-from keras_chattn.models.resnet1d import resnet1d
-from keras_chattn.models.resnet3d import resnet3d
+from keras_chattn.models.resnet_builder import ResNet
+from keras_chattn.models.resnet_builder import Stage
+from keras_chattn.models.sequence_resnets import resnet1d
 from keras_chattn.models.shortcut import ChannelPadShortcut
-from keras_chattn.models.small_cnn import small_cnn
+from keras_chattn.models.small_networks import small_cnn
 from keras_chattn.models.summary import summary_table
-from keras_chattn.models.surgery import add_attention
-from keras_chattn.models.vgg import VGG16
-from keras_chattn.models.vgg import VGG19
-from keras_chattn.models.vgg import vgg
+from keras_chattn.models.vgg_networks import VGG16
+from keras_chattn.models.vgg_networks import VGG19
+from keras_chattn.models.vgg_networks import vgg
+from keras_chattn.models.volume_resnets import resnet3d
 from keras_chattn.models.weights import copy_weights_by_name
 from keras_chattn.models.weights import load_weights_file
 
@@ -62,11 +68,13 @@ __all__ = [
     "CifarResNet44",
     "CifarResNet56",
     "CifarResNet110",
+    "ResNet",
     "ResNet18",
     "ResNet34",
     "ResNet50",
     "ResNet101",
     "ResNet152",
+    "Stage",
     "VGG16",
     "VGG19",
     "add_attention",
@@ -87,3 +95,16 @@ __all__ = [
     "summary_table",
     "vgg",
 ]
+
+
+def __getattr__(name):
+    # `keras_chattn.models.add_attention`, kept for existing code: the
+    # function lives in `keras_chattn.surgery` (which reads this package's
+    # placement table), so it is imported on first use, not here.
+    if name == "add_attention":
+        from keras_chattn.surgery import add_attention
+
+        return add_attention
+    raise AttributeError(
+        f"module 'keras_chattn.models' has no attribute {name!r}"
+    )

@@ -13,14 +13,9 @@ from typing import Any
 import keras
 
 from keras_chattn.layers.sublayers import clone_initializer
-from keras_chattn.models.inputs import bn_axis
+from keras_chattn.layers.sublayers import convolution_for
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
-
-CONVOLUTIONS = {
-    1: keras.layers.Conv1D,
-    2: keras.layers.Conv2D,
-    3: keras.layers.Conv3D,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,8 +77,8 @@ class ConvStyle:
         "same" padding unless 1x1 or `padding` given)."""
         if padding is None:
             padding = "same" if kernel_size > 1 else "valid"
-        convolution = CONVOLUTIONS[self.spatial_dims]
-        return convolution(
+        return convolution_for(
+            self.spatial_dims + 2,
             filters,
             kernel_size,
             strides=stride,
@@ -92,13 +87,16 @@ class ConvStyle:
             kernel_initializer=clone_initializer(
                 keras.initializers.get(self.kernel_initializer)
             ),
+            # Networks follow Keras' global data format (blocks compute in
+            # channels_last, convolution_for's default).
+            data_format=layout.image_data_format(),
             name=name,
         )(x)
 
     def batchnorm(self, x, name):
         """BatchNormalization `name` over the channel axis."""
         return keras.layers.BatchNormalization(
-            axis=bn_axis(),
+            axis=layout.channel_axis(layout.image_data_format()),
             epsilon=self.batchnorm_epsilon,
             momentum=self.batchnorm_momentum,
             name=name,

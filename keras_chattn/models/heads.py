@@ -22,10 +22,15 @@ BRIDGE_HEADS = ("bridge", "bridge_stages")
 POOLINGS = ("avg", "max")
 
 
+# More classes than any benchmark has (ImageNet-21k: 21,843): a classifier
+# past it is a typo, and TensorFlow's out-of-memory error would not say so.
+MAX_CLASSES = 1_000_000
+
+
 def check_top(include_top, classes, pooling, head):
     """Checks the builders' top arguments together."""
     validation.boolean("include_top", include_top)
-    validation.positive_int("classes", classes)
+    validation.positive_int("classes", classes, MAX_CLASSES)
     if pooling is not None:
         validation.choice("pooling", pooling, POOLINGS)
     validation.choice("head", head, HEADS)
@@ -73,6 +78,7 @@ class Top:
     ):
         """A `Top` from a builder's arguments (see `check_top`)."""
         check_top(include_top, classes, pooling, head)
+        validation.activation("classifier_activation", classifier_activation)
         return cls(include_top, pooling, classes, classifier_activation, head)
 
     def apply(self, x, stage_outputs, conv_outputs, hidden_units=None):

@@ -5,12 +5,6 @@ import keras
 
 from keras_chattn.utils import layout
 
-
-def bn_axis():
-    """The channel axis of Keras' global data format (for BatchNorm)."""
-    return layout.channel_axis(layout.image_data_format())
-
-
 TAKES = {
     1: "sequences: input_shape must have 2 entries (length, channels)",
     2: "images: input_shape must have 3 entries (height, width, channels)",
@@ -46,6 +40,12 @@ def model_input(
     else:
         if input_shape is None:
             input_shape = _default_shape(default_size, data_format)
+        if not isinstance(input_shape, (list, tuple)):
+            raise ValueError(
+                f"{model_name}: input_shape must be a tuple of sizes without "
+                f"the batch dimension ({TAKES[spatial_dims]}). Received: "
+                f"input_shape={input_shape!r}"
+            )
         shape = tuple(input_shape)
     if len(shape) != spatial_dims + 1:
         raise ValueError(

@@ -6,19 +6,19 @@ from typing import Any
 
 import keras
 
-from keras_chattn.models.cifar_resnet import CifarResNet20
-from keras_chattn.models.cifar_resnet import CifarResNet32
-from keras_chattn.models.cifar_resnet import CifarResNet44
-from keras_chattn.models.cifar_resnet import CifarResNet56
-from keras_chattn.models.cifar_resnet import CifarResNet110
-from keras_chattn.models.resnet import ResNet18
-from keras_chattn.models.resnet import ResNet34
-from keras_chattn.models.resnet import ResNet50
-from keras_chattn.models.resnet import ResNet101
-from keras_chattn.models.resnet import ResNet152
-from keras_chattn.models.small_cnn import small_cnn
-from keras_chattn.models.vgg import VGG16
-from keras_chattn.models.vgg import VGG19
+from keras_chattn.models.cifar_resnets import CifarResNet20
+from keras_chattn.models.cifar_resnets import CifarResNet32
+from keras_chattn.models.cifar_resnets import CifarResNet44
+from keras_chattn.models.cifar_resnets import CifarResNet56
+from keras_chattn.models.cifar_resnets import CifarResNet110
+from keras_chattn.models.imagenet_resnets import ResNet18
+from keras_chattn.models.imagenet_resnets import ResNet34
+from keras_chattn.models.imagenet_resnets import ResNet50
+from keras_chattn.models.imagenet_resnets import ResNet101
+from keras_chattn.models.imagenet_resnets import ResNet152
+from keras_chattn.models.small_networks import small_cnn
+from keras_chattn.models.vgg_networks import VGG16
+from keras_chattn.models.vgg_networks import VGG19
 
 MODEL_BUILDERS = {
     "resnet18": ResNet18,

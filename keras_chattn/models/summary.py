@@ -102,6 +102,11 @@ def summary_table(
             "keras_chattn.models.build_model('resnet50')). Received: "
             f"model={model!r}"
         )
+    if print_fn is not None and not callable(print_fn):
+        raise ValueError(
+            "print_fn must be a callable taking a line (print, say) or None. "
+            f"Received: print_fn={print_fn!r}"
+        )
     rows = []
     totals = [0, 0]
     for layer in model.layers:

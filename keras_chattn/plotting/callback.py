@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
-from keras_chattn.analysis.attention_maps import attention_maps
+from keras_chattn.analysis.block_maps import attention_maps
 from keras_chattn.plotting.figures import displayable
 from keras_chattn.utils.environment import import_tensorflow
 from keras_chattn.utils.types import PathLike

@@ -14,6 +14,7 @@ PACKAGES = [
     "keras_chattn",
     "keras_chattn.layers",
     "keras_chattn.models",
+    "keras_chattn.surgery",
     "keras_chattn.data",
     "keras_chattn.training",
     "keras_chattn.analysis",
@@ -50,7 +51,7 @@ CALLABLES = public_callables()
 
 def test_the_public_names_are_found():
     # The walk reaches the builders, the blocks and the tools alike.
-    assert "keras_chattn.models.resnet.ResNet50" in CALLABLES
+    assert "keras_chattn.models.imagenet_resnets.ResNet50" in CALLABLES
     assert "keras_chattn.layers.cbam.CBAM.__init__" in CALLABLES
     assert "keras_chattn.export.exporter.export_model" in CALLABLES
     assert len(CALLABLES) > 60, len(CALLABLES)

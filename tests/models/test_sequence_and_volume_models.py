@@ -21,7 +21,7 @@ def conv_bn(kernel, c_in, c_out):
 
 
 def test_resnet1d_is_the_baseline_architecture():
-    model = keras_chattn.models.resnet1d((150, 1), 2)
+    model = keras_chattn.models.resnet1d(input_shape=(150, 1), classes=2)
     expected = 0
     for c_in, c_out in [(1, 64), (64, 128), (128, 128)]:
         expected += conv_bn(8, c_in, c_out) + conv_bn(5, c_out, c_out)
@@ -40,7 +40,9 @@ def test_resnet1d_is_the_baseline_architecture():
 
 @pytest.mark.parametrize("block", ANY_RANK)
 def test_resnet1d_takes_every_block_that_takes_sequences(block):
-    model = keras_chattn.models.resnet1d((40, 3), 4, attention=block)
+    model = keras_chattn.models.resnet1d(
+        input_shape=(40, 3), classes=4, attention=block
+    )
     assert attention_layers(model), block
     y = model(np.random.default_rng(0).normal(size=(2, 40, 3)))
     assert np.isfinite(keras.ops.convert_to_numpy(y)).all()
@@ -49,11 +51,15 @@ def test_resnet1d_takes_every_block_that_takes_sequences(block):
 @pytest.mark.parametrize("block", IMAGE_ONLY)
 def test_image_only_blocks_are_refused_with_the_reason(block):
     with pytest.raises(ValueError, match=r"4-D input|2-D convolution"):
-        keras_chattn.models.resnet1d((40, 3), 4, attention=block)
+        keras_chattn.models.resnet1d(
+            input_shape=(40, 3), classes=4, attention=block
+        )
 
 
 def test_c3_never_sees_the_raw_series():
-    model = keras_chattn.models.resnet1d((40, 1), 2, attention="c3")
+    model = keras_chattn.models.resnet1d(
+        input_shape=(40, 1), classes=2, attention="c3"
+    )
     first = model.get_layer("block1_input_attention")
     assert first.input.shape[-1] == 64  # after the first convolution
 
@@ -63,7 +69,10 @@ def test_resnet1d_learns_gunpoint():
     data = keras_chattn.data.load_ucr("GunPoint")
     keras.utils.set_random_seed(0)
     model = keras_chattn.models.resnet1d(
-        data.input_shape, 2, attention="eca", filters=(16, 32, 32)
+        input_shape=data.input_shape,
+        classes=2,
+        attention="eca",
+        filters=(16, 32, 32),
     )
     model.compile("adam", "sparse_categorical_crossentropy")
     history = model.fit(
@@ -75,7 +84,11 @@ def test_resnet1d_learns_gunpoint():
 
 def small_resnet3d(attention):
     return keras_chattn.models.resnet3d(
-        10, (4, 16, 16, 1), 3, attention=attention, widths=(8, 8, 16, 16)
+        10,
+        input_shape=(4, 16, 16, 1),
+        classes=3,
+        attention=attention,
+        widths=(8, 8, 16, 16),
     )
 
 
@@ -122,14 +135,15 @@ def test_resnet3d_refuses_what_has_no_3d_form():
     with pytest.raises(ValueError, match=r"depth must be one of"):
         keras_chattn.models.resnet3d(50)
     with pytest.raises(ValueError, match=r"takes volumes"):
-        keras_chattn.models.resnet3d(18, (16, 16, 1))
+        keras_chattn.models.resnet3d(18, input_shape=(16, 16, 1))
 
 
 def test_saved_models_of_both_reload_in_fresh_processes(tmp_path):
     rng = np.random.default_rng(0)
     cases = {
         "sequence": (
-            keras_chattn.models.resnet1d((30, 2), 3, attention="cbam",
+            keras_chattn.models.resnet1d(input_shape=(30, 2), classes=3,
+                                         attention="cbam",
                                          filters=(8, 16, 16)),
             rng.normal(size=(2, 30, 2)).astype("float32"),
         ),

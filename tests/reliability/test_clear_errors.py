@@ -129,6 +129,56 @@ CASES = [
         r"attention_kwargs holds arguments that CBAM does not take",
     ),
     (
+        "cifar_resnet input_shape an int",
+        lambda: models.cifar_resnet(8, input_shape=5),
+        r"input_shape must be a tuple of sizes.*input_shape=5",
+    ),
+    (
+        "ResNet18 classes=10**12",
+        lambda: models.ResNet18(classes=10**12),
+        r"classes must be a positive integer no larger than 1,000,000",
+    ),
+    (
+        "VGG16 classifier_activation='bogus'",
+        lambda: models.VGG16(classifier_activation="bogus"),
+        r"classifier_activation must be the name of a Keras activation",
+    ),
+    ("vgg depth [1]", lambda: models.vgg([1]), r"depth must be 16 or 19"),
+    (
+        "resnet3d depth [1]",
+        lambda: models.resnet3d([1]),
+        r"depth must be one of \[",
+    ),
+    (
+        "small_cnn base_width=10**12",
+        lambda: models.small_cnn(base_width=10**12),
+        r"base_width must be a positive integer no larger than 65,536",
+    ),
+    (
+        "summary_table print_fn=3",
+        lambda: models.summary_table(models.cifar_resnet(8), print_fn=3),
+        r"print_fn must be a callable .*print_fn=3",
+    ),
+    (
+        "attention_maps layers=3",
+        lambda: keras_chattn.analysis.attention_maps(
+            models.cifar_resnet(8, attention="se"),
+            np.zeros((1, 32, 32, 3), "float32"),
+            layers=3,
+        ),
+        r"layers must be None or a list of block names.*layers=3",
+    ),
+    (
+        "load_model path None",
+        lambda: keras_chattn.saving.load_model(None),
+        r"path must be the path of a .keras file.*path=None",
+    ),
+    (
+        "load_model custom_objects a string",
+        lambda: keras_chattn.saving.load_model("m.keras", custom_objects="x"),
+        r"custom_objects must be None or a dict.*custom_objects='x'",
+    ),
+    (
         "resnet('50')",
         lambda: models.resnet("50"),
         r"depth must be one of \[18, 34, 50, 101, 152\].*depth='50'",

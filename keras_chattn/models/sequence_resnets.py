@@ -13,55 +13,72 @@ classifier.
 """
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 
-from keras_chattn.models import heads
-from keras_chattn.models import inputs as model_inputs
 from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import finish_residual
+from keras_chattn.models.resnet_builder import ResNet
+from keras_chattn.models.resnet_builder import Stage
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
 from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import PathLike
 
 
 def _positive_ints(name, values):
-    if isinstance(values, (str, bytes)) or not isinstance(
-        values, (list, tuple)
+    if (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, (list, tuple))
+        or not values
     ):
         raise ValueError(
             f"{name} must be a non-empty list or tuple of positive ints. "
             f"Received: {name}={values!r}"
         )
-    if not values:
-        raise ValueError(
-            f"{name} must be a non-empty list or tuple of positive ints. "
-            f"Received: {name}={values!r}"
-        )
-    return tuple(validation.positive_int(name, v) for v in values)
+    return tuple(
+        validation.positive_int(name, v, validation.MAX_WIDTH) for v in values
+    )
 
 
 def apply_sequence_block(
-    x, filters, kernel_sizes, conv_style, spec, name, conv_outputs, first
+    x,
+    filters,
+    stride=1,
+    shortcut="auto",
+    conv_style=None,
+    attention=None,
+    name=None,
+    conv_outputs=None,
+    kernel_sizes=(8, 5, 3),
+    input_attention="input",
 ):
     """One residual block of `resnet1d` (see the module docstring).
 
-    Attention: a `"branch"` block after the last BatchNorm, before the
-    addition (`{name}_attention`); an `"after_3x3"` block (SimAM) after the
-    last convolution, before its BatchNorm; a `"stage_input"` block (C3) at
-    the block's input (`{name}_input_attention`), or in the first block,
-    which sees the raw series, after its first convolution's ReLU.
+    The shortcut is a 1x1 convolution + BatchNorm where the width changes
+    and a BatchNorm where it does not (`stride` is 1: the network keeps
+    the series' length). Attention: a `"branch"` block after the last
+    BatchNorm, before the addition (`{name}_attention`); an `"after_3x3"`
+    block (SimAM) after the last convolution, before its BatchNorm; a
+    `"stage_input"` block (C3) at the block's input (`{name}_input_
+    attention`), or with `input_attention="after_first_conv"` (the first
+    block, which sees the raw series) after its first convolution's ReLU.
     """
-    channels = x.shape[model_inputs.bn_axis()]
+    spec = placement.attention_spec(attention)
+    data_format = layout.image_data_format()
+    channels = x.shape[layout.channel_axis(data_format)]
     if channels != filters:
         residual = conv_style.conv_bn(x, filters, 1, 1, f"{name}_0")
     else:
         residual = conv_style.batchnorm(x, f"{name}_0_bn")
-    if placement.goes(spec, "stage_input") and not first:
+    input_block = placement.goes(spec, "stage_input")
+    if input_block and input_attention == "input":
         x = spec.apply(x, f"{name}_input_attention")
     features = []
     last = len(kernel_sizes)
@@ -72,23 +89,28 @@ def apply_sequence_block(
         x = conv_style.batchnorm(x, f"{name}_{index}_bn")
         if index < last:
             x = keras.layers.Activation("relu", name=f"{name}_{index}_relu")(x)
-            if index == 1 and first and placement.goes(spec, "stage_input"):
+            if (
+                index == 1
+                and input_block
+                and input_attention == "after_first_conv"
+            ):
                 x = spec.apply(x, f"{name}_input_attention")
             features.append(x)
     return finish_residual(x, residual, features, spec, name, conv_outputs)
 
 
 def resnet1d(
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
     input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
     classes: int = 2,
+    classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
     attention_kwargs: dict[str, Any] | None = None,
     filters: Sequence[int] = (64, 128, 128),
     kernel_sizes: Sequence[int] = (8, 5, 3),
-    include_top: bool = True,
-    pooling: str | None = None,
-    classifier_activation: ActivationLike | None = "softmax",
-    input_tensor: keras.KerasTensor | None = None,
     batchnorm_momentum: float = 0.99,
     batchnorm_epsilon: float = 1e-3,
     kernel_initializer: InitializerLike = "glorot_uniform",
@@ -108,10 +130,15 @@ def resnet1d(
     axes (coordinate, triplet, selective kernel) refuse sequences.
 
     Args:
+        include_top: global average pooling and the `predictions` Dense.
+        weights: None or the path of a weights file for this model.
+        input_tensor: optional Keras tensor to build on.
         input_shape: `(length, channels)` (`(channels, length)` for
             `data_format="channels_first"`); the length may be None.
             Defaults to `(None, 1)`.
+        pooling: without the top, None (the last map), `"avg"` or `"max"`.
         classes: number of classes of the `predictions` layer.
+        classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per block (None skips a block).
         attention_kwargs: keyword arguments of every attention block.
@@ -119,10 +146,6 @@ def resnet1d(
             `(64, 128, 128)`.
         kernel_sizes: the kernel sizes of a block's convolutions. Defaults
             to `(8, 5, 3)`.
-        include_top: global average pooling and the `predictions` Dense.
-        pooling: without the top, None (the last map), `"avg"` or `"max"`.
-        classifier_activation: activation of `predictions`.
-        input_tensor: optional Keras tensor to build on.
         batchnorm_momentum: momentum of every BatchNorm.
         batchnorm_epsilon: epsilon of every BatchNorm.
         kernel_initializer: initializer of every convolution.
@@ -135,7 +158,9 @@ def resnet1d(
     Examples:
 
         >>> import keras_chattn
-        >>> model = keras_chattn.models.resnet1d((150, 1), 2, attention="se")
+        >>> model = keras_chattn.models.resnet1d(
+        ...     input_shape=(150, 1), classes=2, attention="se"
+        ... )
         >>> model.output_shape, len(model.layers) > 30
         ((None, 2), True)
         >>> [l.name for l in model.layers if "attention" in l.name]
@@ -149,34 +174,26 @@ def resnet1d(
         batchnorm_momentum=batchnorm_momentum,
         batchnorm_epsilon=batchnorm_epsilon,
     )
-    conv_style = dataclasses.replace(conv_style, spatial_dims=1)
-    top = heads.Top.checked(
-        include_top, pooling, classes, classifier_activation, "gap"
+    stages = [
+        Stage(f"block{index}", width, shortcut="auto", name_blocks=False)
+        for index, width in enumerate(filters, start=1)
+    ]
+    return ResNet(
+        stages,
+        functools.partial(apply_sequence_block, kernel_sizes=kernel_sizes),
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        conv_style=dataclasses.replace(conv_style, spatial_dims=1),
+        scale="cifar",
+        default_input_shape=(None, 1),
+        min_size=1,
+        stage_input="block",
+        name=name,
     )
-    inputs = model_inputs.model_input(
-        input_tensor, input_shape, (None, 1), 1, name, spatial_dims=1
-    )
-    specs = placement.resolve_attention(
-        attention, attention_kwargs, len(filters), scale="cifar"
-    )
-    placement.refuse_replace_conv(specs, attention, name, "1-D")
-    x = inputs
-    stage_outputs = []
-    conv_outputs = []
-    for index, (width, spec) in enumerate(zip(filters, specs, strict=True)):
-        prefix = f"block{index + 1}"
-        x = apply_sequence_block(
-            x,
-            width,
-            kernel_sizes,
-            conv_style,
-            spec,
-            prefix,
-            conv_outputs,
-            first=index == 0,
-        )
-        x = placement.end_stage(x, spec, prefix, last=index == len(filters) - 1)
-        stage_outputs.append(x)
-    x = placement.end_network(x, specs[-1])
-    outputs = top.apply(x, stage_outputs, conv_outputs)
-    return heads.make_model(input_tensor, inputs, outputs, name)

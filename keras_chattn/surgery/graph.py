@@ -89,7 +89,7 @@ def topological_order(model):
     return order
 
 
-def residual_branches(model):
+def residual_branches(model: keras.Model) -> list[Branch]:
     """One `Branch` per two-input `Add` of `model` whose inputs differ in
     how many convolutions they went through (the branch has more)."""
     order = topological_order(model)
@@ -238,7 +238,7 @@ def _before_padding(tensor):
     return tensor
 
 
-def head_map(model):
+def head_map(model: keras.Model) -> keras.KerasTensor | None:
     """The last 4-D map: what the global pooling or Flatten of the top
     consumes, else the model's (4-D) output."""
     for operation in reversed(getattr(model, "operations", model.layers)):

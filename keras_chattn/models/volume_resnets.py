@@ -16,31 +16,43 @@ from typing import Any
 
 import keras
 
-from keras_chattn.models import heads
-from keras_chattn.models import inputs as model_inputs
-from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.residual_blocks import apply_basic_block
+from keras_chattn.models.resnet_builder import ResNet
+from keras_chattn.models.resnet_builder import Stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
 from keras_chattn.utils.types import InitializerLike
+from keras_chattn.utils.types import PathLike
 
 STAGE_BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
+def _positive_ints(name, values, count, what):
+    if not isinstance(values, (list, tuple)) or len(values) != count:
+        raise ValueError(
+            f"{name} must be {count} positive ints ({what}). "
+            f"Received: {name}={values!r}"
+        )
+    return tuple(
+        validation.positive_int(name, v, validation.MAX_WIDTH) for v in values
+    )
+
+
 def resnet3d(
     depth: int = 18,
+    include_top: bool = True,
+    weights: str | PathLike | None = None,
+    input_tensor: keras.KerasTensor | None = None,
     input_shape: tuple[int | None, ...] | None = None,
+    pooling: str | None = None,
     classes: int = 400,
+    classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
     attention_kwargs: dict[str, Any] | None = None,
     widths: Sequence[int] = (64, 128, 256, 512),
     stem_strides: Sequence[int] = (1, 2, 2),
-    include_top: bool = True,
-    pooling: str | None = None,
-    classifier_activation: ActivationLike | None = "softmax",
-    input_tensor: keras.KerasTensor | None = None,
     batchnorm_momentum: float = 0.9,
     batchnorm_epsilon: float = 1e-5,
     kernel_initializer: InitializerLike = "he_normal",
@@ -60,10 +72,15 @@ def resnet3d(
 
     Args:
         depth: 10, 18 or 34.
+        include_top: global average pooling and the `predictions` Dense.
+        weights: None or the path of a weights file for this model.
+        input_tensor: optional Keras tensor to build on.
         input_shape: `(depth, height, width, channels)` (channels first
             for `data_format="channels_first"`); spatial sizes may be None.
             Defaults to `(16, 112, 112, 3)` (a clip of 16 frames).
+        pooling: without the top, None (the last map), `"avg"` or `"max"`.
         classes: number of classes of `predictions`.
+        classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per stage.
         attention_kwargs: keyword arguments of every attention block.
@@ -71,10 +88,6 @@ def resnet3d(
             (smaller widths for small volumes and tests).
         stem_strides: strides of the stem convolution. Defaults to
             `(1, 2, 2)`.
-        include_top: global average pooling and the `predictions` Dense.
-        pooling: without the top, None (the last map), `"avg"` or `"max"`.
-        classifier_activation: activation of `predictions`.
-        input_tensor: optional Keras tensor to build on.
         batchnorm_momentum: momentum of every BatchNorm.
         batchnorm_epsilon: epsilon of every BatchNorm.
         kernel_initializer: initializer of every convolution.
@@ -96,79 +109,67 @@ def resnet3d(
         >>> sum("attention" in layer.name for layer in model.layers)
         8
     """
-    if depth not in STAGE_BLOCKS:
+
+    if not isinstance(depth, int) or depth not in STAGE_BLOCKS:
         raise ValueError(
             f"depth must be one of {sorted(STAGE_BLOCKS)}. "
             f"Received: depth={depth!r}"
         )
-    if not isinstance(widths, (list, tuple)) or len(widths) != 4:
-        raise ValueError(
-            "widths must be four positive ints (one per stage). "
-            f"Received: widths={widths!r}"
-        )
-    widths = tuple(validation.positive_int("widths", w) for w in widths)
-    if not isinstance(stem_strides, (list, tuple)) or len(stem_strides) != 3:
-        raise ValueError(
-            "stem_strides must be three positive ints (depth, height, "
-            f"width). Received: stem_strides={stem_strides!r}"
-        )
-    stem_strides = tuple(
-        validation.positive_int("stem_strides", s) for s in stem_strides
+    widths = _positive_ints("widths", widths, 4, "one per stage")
+    stem_strides = _positive_ints(
+        "stem_strides", stem_strides, 3, "depth, height, width"
     )
-    name = name or f"resnet3d{depth}"
     conv_style = ConvStyle.checked(
         conv_bias=conv_bias,
         kernel_initializer=kernel_initializer,
         batchnorm_momentum=batchnorm_momentum,
         batchnorm_epsilon=batchnorm_epsilon,
     )
-    conv_style = dataclasses.replace(conv_style, spatial_dims=3)
-    top = heads.Top.checked(
-        include_top, pooling, classes, classifier_activation, "gap"
+    stages = [
+        Stage(
+            f"conv{number}",
+            filters,
+            blocks,
+            stride=2 if number > 2 else 1,
+            shortcut="conv" if number > 2 else "identity",
+        )
+        for number, filters, blocks in zip(
+            (2, 3, 4, 5), widths, STAGE_BLOCKS[depth], strict=True
+        )
+    ]
+
+    def stem(x, style, conv_outputs):
+        x = style.conv(x, widths[0], 7, stem_strides, "conv1_conv")
+        x = style.batchnorm(x, "conv1_bn")
+        x = keras.layers.Activation("relu", name="conv1_relu")(x)
+        # TensorFlow has no float16 MaxPool3D kernel on CPUs: under
+        # mixed_float16 the pool runs in float32 (the next convolution
+        # casts back).
+        half = keras.config.dtype_policy().compute_dtype == "float16"
+        return keras.layers.MaxPooling3D(
+            3,
+            strides=2,
+            padding="same",
+            dtype="float32" if half else None,
+            name="pool1",
+        )(x)
+
+    return ResNet(
+        stages,
+        apply_basic_block,
+        stem,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        attention=attention,
+        attention_kwargs=attention_kwargs,
+        conv_style=dataclasses.replace(conv_style, spatial_dims=3),
+        scale="imagenet",
+        default_input_shape=(16, 112, 112, 3),
+        min_size=1,
+        name=name or f"resnet3d{depth}",
     )
-    inputs = model_inputs.model_input(
-        input_tensor, input_shape, (16, 112, 112, 3), 1, name, spatial_dims=3
-    )
-    specs = placement.resolve_attention(
-        attention, attention_kwargs, 4, scale="imagenet"
-    )
-    placement.refuse_replace_conv(specs, attention, name, "3-D")
-    x = conv_style.conv(inputs, widths[0], 7, stem_strides, "conv1_conv")
-    x = conv_style.batchnorm(x, "conv1_bn")
-    x = keras.layers.Activation("relu", name="conv1_relu")(x)
-    # TensorFlow has no float16 MaxPool3D kernel on CPUs: under
-    # mixed_float16 the pool runs in float32 (the next convolution casts
-    # back).
-    half = keras.config.dtype_policy().compute_dtype == "float16"
-    x = keras.layers.MaxPooling3D(
-        3,
-        strides=2,
-        padding="same",
-        dtype="float32" if half else None,
-        name="pool1",
-    )(x)
-    stage_outputs = []
-    conv_outputs = []
-    for stage, (filters, blocks, spec) in enumerate(
-        zip(widths, STAGE_BLOCKS[depth], specs, strict=True), start=2
-    ):
-        prefix = f"conv{stage}"
-        if placement.goes(spec, "stage_input"):
-            x = spec.apply(x, f"{prefix}_attention")
-        for index in range(1, blocks + 1):
-            downsample = index == 1 and stage > 2
-            x = apply_basic_block(
-                x,
-                filters,
-                stride=2 if downsample else 1,
-                shortcut="conv" if downsample else "identity",
-                conv_style=conv_style,
-                attention=spec,
-                name=f"{prefix}_block{index}",
-                conv_outputs=conv_outputs,
-            )
-        x = placement.end_stage(x, spec, prefix, last=stage == 5)
-        stage_outputs.append(x)
-    x = placement.end_network(x, specs[-1])
-    outputs = top.apply(x, stage_outputs, conv_outputs)
-    return heads.make_model(input_tensor, inputs, outputs, name)

@@ -89,7 +89,9 @@ def small_cnn(
         1316356
     """
     validation.choice("dataset", dataset, tuple(_CONFIGS))
-    base_width = validation.positive_int("base_width", base_width)
+    base_width = validation.positive_int(
+        "base_width", base_width, validation.MAX_WIDTH
+    )
     shape, default_classes, stages, convs, pool, growth = _CONFIGS[dataset]
     classes = default_classes if classes is None else classes
     name = name or f"small_cnn_{dataset}"

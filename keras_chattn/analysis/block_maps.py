@@ -100,6 +100,16 @@ def _batches(images, batch_size):
 
 
 def _chosen(model, layers):
+    if isinstance(layers, str):
+        layers = [layers]
+    if layers is not None and (
+        not isinstance(layers, (list, tuple, set))
+        or not all(isinstance(name, str) for name in layers)
+    ):
+        raise ValueError(
+            "layers must be None or a list of block names. Received: "
+            f"layers={layers!r}"
+        )
     available = attention_layers(model)
     chosen = set(available) if layers is None else set(layers)
     unknown = sorted(chosen - set(available))

@@ -13,6 +13,7 @@ from keras_chattn.models import heads
 from keras_chattn.models import inputs as model_inputs
 from keras_chattn.models import placement
 from keras_chattn.models import weights as model_weights
+from keras_chattn.models.named_depths import named_depth
 from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
@@ -81,7 +82,11 @@ def vgg(
         >>> type(model.get_layer("block1_conv1_attention")).__name__
         'SqueezeExcite'
     """
-    if isinstance(depth, bool) or depth not in _CONVS_PER_BLOCK:
+    if (
+        not isinstance(depth, int)
+        or isinstance(depth, bool)
+        or (depth not in _CONVS_PER_BLOCK)
+    ):
         raise ValueError(f"depth must be 16 or 19. Received: depth={depth!r}")
     name = name or f"vgg{depth}"
     validation.boolean("conv_bias", conv_bias)
@@ -131,65 +136,7 @@ def vgg(
     )
 
 
-def VGG16(
-    include_top: bool = True,
-    weights: str | PathLike | None = None,
-    input_tensor: keras.KerasTensor | None = None,
-    input_shape: tuple[int | None, ...] | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: ActivationLike | None = "softmax",
-    attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
-    head: str = "gap",
-    conv_bias: bool = True,
-    name: str | None = None,
-) -> keras.Model:
-    """VGG-16: `vgg(16, ...)`. See `vgg` for every argument."""
-    return vgg(
-        16,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        attention=attention,
-        attention_kwargs=attention_kwargs,
-        head=head,
-        conv_bias=conv_bias,
-        name=name,
-    )
-
-
-def VGG19(
-    include_top: bool = True,
-    weights: str | PathLike | None = None,
-    input_tensor: keras.KerasTensor | None = None,
-    input_shape: tuple[int | None, ...] | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: ActivationLike | None = "softmax",
-    attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
-    head: str = "gap",
-    conv_bias: bool = True,
-    name: str | None = None,
-) -> keras.Model:
-    """VGG-19: `vgg(19, ...)`. See `vgg` for every argument."""
-    return vgg(
-        19,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        attention=attention,
-        attention_kwargs=attention_kwargs,
-        head=head,
-        conv_bias=conv_bias,
-        name=name,
-    )
+VGG16 = named_depth(vgg, 16, "VGG16", "VGG-16 (ImageNet weights).")
+"""VGG-16: `vgg(16, ...)` (ImageNet weights: keras.applications)."""
+VGG19 = named_depth(vgg, 19, "VGG19", "VGG-19 (ImageNet weights).")
+"""VGG-19: `vgg(19, ...)` (ImageNet weights: keras.applications)."""

@@ -1,6 +1,6 @@
 """Attention blocks inserted into a Keras model someone else built.
 
-`add_attention` reads the model's graph (`keras_chattn.models.graph`) to
+`add_attention` reads the model's graph (`keras_chattn.surgery.graph`) to
 find where the block's declared placement puts it, then rebuilds the model
 with `keras.models.clone_model`, inserting a block at each place through
 its `call_function`. Every original layer is copied (same config and name,
@@ -16,12 +16,15 @@ from typing import Any
 import keras
 
 from keras_chattn.layers.identity_start import IdentityStart
-from keras_chattn.models import graph
+from keras_chattn.models import block_table
 from keras_chattn.models import placement
+from keras_chattn.surgery import graph
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import AttentionLike
 
-SUPPORTED = ("branch", "after_3x3", "stage_input", "stage_output", "head")
+# Every place of the builders' table but "replace_conv": a block that is a
+# convolution needs the network built around it.
+SUPPORTED = tuple(p for p in block_table.PLACEMENTS if p != "replace_conv")
 
 
 def add_attention(
@@ -126,10 +129,13 @@ def _check_model(model):
 
 
 def _scale(model):
+    """The network's scale for the blocks' position rules: CIFAR-sized
+    images (64 pixels or fewer) or ImageNet-sized ones."""
+    imagenet, cifar = block_table.SCALES
     sizes = graph.spatial_size(model.inputs[0]) or (None, None)
     if None in sizes or min(sizes) > 64:
-        return "imagenet"
-    return "cifar"
+        return imagenet
+    return cifar
 
 
 class _Surgeon:

@@ -13,7 +13,7 @@ from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_chattn.analysis import inputs
-from keras_chattn.models import graph
+from keras_chattn.surgery import graph
 
 
 def grad_cam(
