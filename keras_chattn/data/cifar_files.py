@@ -3,24 +3,24 @@
 NumPy only: nothing here imports TensorFlow, so the arrays can feed training on
 any Keras backend.
 
-The files are Python pickles. They are read with an unpickler that can only
-rebuild NumPy arrays and the plain containers, strings and numbers around
-them: a tampered file cannot run code, it is refused with a `CifarFileError`
-that names it. Truncated or corrupt files, and files with the wrong content,
-are refused the same way.
+The files are Python pickles. They are never unpickled: their opcodes are
+walked by `keras_chattn.data.pickle_reader`, which accepts only what the
+official files hold and builds the arrays from their byte payloads, so a
+tampered file cannot run code, recurse or allocate more than its size: it
+is refused with a `CifarFileError` that names it. Truncated or corrupt
+files, and files with the wrong content, are refused the same way.
 
 Reference: A. Krizhevsky, "Learning Multiple Layers of Features from Tiny
 Images", 2009 (https://www.cs.toronto.edu/~kriz/cifar.html).
 """
 
 import dataclasses
-import io
 import pathlib
-import pickle
 import warnings
 
 import numpy as np
 
+from keras_chattn.data import pickle_reader
 from keras_chattn.utils import validation
 
 IMAGE_SHAPE = (32, 32, 3)
@@ -96,47 +96,6 @@ class CifarFileError(ValueError):
     """A CIFAR file is missing, truncated, corrupt or not a CIFAR file."""
 
 
-class _RefusedClass(pickle.UnpicklingError):
-    """The file asked for a class or function outside the allowed set."""
-
-
-def _bytes_from_nothing_or_text(*args):
-    """`bytes()` for pickles: b"" (what protocol 2 writes for an empty
-    bytes value) or text, never a size (bytes(10**10) would allocate it)."""
-    if not args:
-        return b""
-    if len(args) == 2 and isinstance(args[0], str) and args[1] == "latin1":
-        return args[0].encode("latin1")
-    raise _RefusedClass(
-        f"builtins.bytes{tuple(type(a).__name__ for a in args)}"
-    )
-
-
-class _ArrayOnlyUnpickler(pickle.Unpickler):
-    """Rebuilds containers, strings, numbers and NumPy arrays, nothing else."""
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        # Protocol-2 pickles written by Python 3 store bytes through it.
-        ("_codecs", "encode"),
-    }
-    SUBSTITUTES = {
-        ("builtins", "bytes"): _bytes_from_nothing_or_text,
-        # How protocol 2 names builtins (for Python 2 readers).
-        ("__builtin__", "bytes"): _bytes_from_nothing_or_text,
-    }
-
-    def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        if (module, name) in self.SUBSTITUTES:
-            return self.SUBSTITUTES[module, name]
-        raise _RefusedClass(f"{module}.{name}")
-
-
 def read_batch(path, layout):
     """Reads one batch file.
 
@@ -149,7 +108,7 @@ def read_batch(path, layout):
 
     Raises:
         CifarFileError: naming `path` when it is missing, truncated, corrupt,
-            refused by the safe unpickler, or holds something else.
+            refused by the pickle reader, or holds something else.
     """
     path = pathlib.Path(path)
     try:
@@ -166,29 +125,17 @@ def read_batch(path, layout):
             f"cannot read CIFAR file {path}: {error}"
         ) from None
     try:
-        batch = _ArrayOnlyUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except _RefusedClass as refused:
+        batch = pickle_reader.read(raw)
+    except pickle_reader.PickleMalformed as error:
         raise CifarFileError(
-            f"refusing to load {refused} from CIFAR file {path}: a CIFAR file "
-            "holds only arrays, lists, strings and numbers, so this one may "
-            "have been tampered with. Download it again from the official site."
-        ) from None
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        RecursionError,
-        MemoryError,
-        UnicodeDecodeError,
-    ) as error:
-        raise CifarFileError(
-            f"CIFAR file {path} ({len(raw)} bytes) is truncated or corrupt "
+            f"CIFAR file {path} ({len(raw):,} bytes) is truncated or corrupt "
             f"and cannot be read: {error}. Download it again."
+        ) from None
+    except pickle_reader.PickleRefused as refused:
+        raise CifarFileError(
+            f"CIFAR file {path} ({len(raw):,} bytes) is not an official CIFAR "
+            f"file: it holds {refused}. Nothing from it was run; download "
+            "it again from the official site."
         ) from None
     return _check_batch(path, batch, layout)
 

@@ -14,10 +14,13 @@ line: each dimension's comma-separated values, dimensions separated by
 `:`, the class label last; `?` or `NaN` is a missing value.
 """
 
+import array
 import dataclasses
 import importlib.util
+import math
 import os
 import pathlib
+import re
 
 import numpy as np
 
@@ -25,6 +28,12 @@ from keras_chattn.utils.types import PathLike
 
 # Packages whose wheels ship .ts files, and where inside them.
 SHIPPED_IN = (("aeon", "datasets/data"), ("sktime", "datasets/data"))
+# The archive's largest files are a few hundred MB; a file far past that
+# is refused unread.
+MAX_FILE_BYTES = 2 * 1024**3
+FLOAT32_MAX = float(np.finfo("float32").max)
+# A dataset name: letters, digits, "_" and "-" (never a path).
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
 
 class UCRFileError(ValueError):
@@ -125,6 +134,13 @@ def read_ts(path):
     """(x `(cases, length, dimensions)` float32, labels as strings,
     declared class labels) of one `.ts` file.
 
+    Bounded by the file: values are parsed a line at a time into a float32
+    buffer (4 bytes per value, and every value takes at least 2 bytes of
+    the file), so memory stays within about twice the file's size; files
+    over `MAX_FILE_BYTES` are refused unread. A value that is not a finite
+    float32 (`inf`, `1e39`, `1e999`) is refused with its line; `?` and
+    `NaN` are missing values.
+
     Examples:
 
         >>> import pathlib, tempfile
@@ -141,8 +157,16 @@ def read_ts(path):
         nan
     """
     path = pathlib.Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UCRFileError(
+            f"{path} is {size:,} bytes; .ts files over {MAX_FILE_BYTES:,} "
+            "bytes are refused unread (the archive's largest is far smaller)."
+        )
     declared = None
-    cases, labels = [], []
+    values = array.array("f")
+    labels = []
+    shape = None
     in_data = False
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
@@ -150,60 +174,90 @@ def read_ts(path):
             if not line or line.startswith("#"):
                 continue
             if not in_data:
-                words = line.split()
-                key = words[0].lower()
-                if key == "@targetlabel" and words[1:2] == ["true"]:
-                    raise UCRFileError(
-                        f"{path}: a regression dataset (@targetLabel true); "
-                        "load_ucr reads classification datasets."
-                    )
-                if key == "@classlabel":
-                    if len(words) > 2 and words[1].lower() == "true":
-                        declared = tuple(words[2:])
-                elif key == "@data":
-                    in_data = True
-                elif not key.startswith("@"):
-                    raise UCRFileError(
-                        f"{path}:{number}: expected a header line (@...) or "
-                        f"@data before the cases. Received: {line[:60]!r}"
-                    )
+                in_data, declared = _header(path, number, line, declared)
                 continue
-            *dimensions, label = line.split(":")
-            if not dimensions:
+            case_shape = _read_case(path, number, line, values, labels)
+            if shape is None:
+                shape = case_shape
+            elif case_shape != shape:
                 raise UCRFileError(
-                    f"{path}:{number}: a case needs values and a class "
-                    f"label separated by ':'. Received: {line[:60]!r}"
+                    f"{path}:{number}: a case of {case_shape[0]} dimensions "
+                    f"of length {case_shape[1]} after cases of "
+                    f"{shape[0]} of length {shape[1]}; load_ucr reads "
+                    "equal-length datasets only (pad or resample them first)."
                 )
-            try:
-                case = [
-                    [_value(v) for v in part.split(",")] for part in dimensions
-                ]
-            except ValueError as error:
-                raise UCRFileError(f"{path}:{number}: {error}") from None
-            cases.append(case)
-            labels.append(label.strip())
-    if not cases:
+    if not labels:
         raise UCRFileError(f"{path}: no cases after @data")
-    lengths = {len(d) for case in cases for d in case}
-    widths = {len(case) for case in cases}
-    if len(lengths) > 1 or len(widths) > 1:
+    x = np.frombuffer(values, dtype="float32").reshape(len(labels), *shape)
+    return x.transpose(0, 2, 1).copy(), labels, declared
+
+
+def _header(path, number, line, declared):
+    """(whether @data starts here, the declared class labels)."""
+    words = line.split()
+    key = words[0].lower()
+    if key == "@targetlabel" and words[1:2] == ["true"]:
         raise UCRFileError(
-            f"{path}: the series have unequal lengths {sorted(lengths)[:5]} "
-            f"or dimension counts {sorted(widths)}; load_ucr reads "
-            "equal-length datasets only (pad or resample them first)."
+            f"{path}: a regression dataset (@targetLabel true); load_ucr "
+            "reads classification datasets."
         )
-    x = np.asarray(cases, dtype="float32").transpose(0, 2, 1)
-    return x, labels, declared
+    if key == "@classlabel":
+        if len(words) > 2 and words[1].lower() == "true":
+            declared = tuple(words[2:])
+    elif key == "@data":
+        return True, declared
+    elif not key.startswith("@"):
+        raise UCRFileError(
+            f"{path}:{number}: expected a header line (@...) or @data before "
+            f"the cases. Received: {line[:60]!r}"
+        )
+    return False, declared
 
 
-def _value(text):
+def _read_case(path, number, line, values, labels):
+    """Appends one case's values to `values` and its label to `labels`;
+    returns its (dimensions, length)."""
+    *dimensions, label = line.split(":")
+    if not dimensions:
+        raise UCRFileError(
+            f"{path}:{number}: a case needs values and a class label "
+            f"separated by ':'. Received: {line[:60]!r}"
+        )
+    lengths = set()
+    for part in dimensions:
+        texts = part.split(",")
+        lengths.add(len(texts))
+        for text in texts:
+            values.append(_value(path, number, text))
+    if len(lengths) > 1:
+        raise UCRFileError(
+            f"{path}:{number}: the dimensions of a case have unequal "
+            f"lengths {sorted(lengths)[:5]}; load_ucr reads equal-length "
+            "datasets only (pad or resample them first)."
+        )
+    labels.append(label.strip())
+    return len(dimensions), lengths.pop()
+
+
+def _value(path, number, text):
+    """One value as a float, NaN for a missing one; anything that is not
+    a finite float32 is refused, naming the line."""
     text = text.strip()
     if text in ("?", "NaN", "nan"):
-        return float("nan")
+        return math.nan
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
+        raise UCRFileError(
+            f"{path}:{number}: not a number: {text[:40]!r}"
+        ) from None
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+        raise UCRFileError(
+            f"{path}:{number}: {text[:40]!r} is not a finite float32 value "
+            f"(at most {FLOAT32_MAX:.4g} in magnitude); write a missing "
+            "value as '?'."
+        )
+    return value
 
 
 def znormalize(x):
@@ -241,10 +295,11 @@ def load_ucr(
         >>> data.train.x.shape, data.test.x.shape, data.class_names
         ((50, 150, 1), (150, 150, 1), ('1', '2'))
     """
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValueError(
-            f"name must be a dataset name such as 'GunPoint'. Received: "
-            f"name={name!r}"
+            "name must be a dataset name such as 'GunPoint' (letters, "
+            "digits, '_' and '-', not a path: pass the folder as data_dir). "
+            f"Received: name={name!r}"
         )
     train_path, test_path = _dataset_files(name, data_dir)
     x_train, train_labels, declared = read_ts(train_path)

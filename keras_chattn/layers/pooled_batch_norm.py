@@ -29,10 +29,9 @@ class PooledBatchNormalization(
     may be unknown until run time. Statistics are computed in float32
     under mixed precision.
 
-    Args:
-        **kwargs: those of `keras.layers.BatchNormalization` (`momentum`,
-            `epsilon`, `center`, `scale`, initializers, ...). `axis` must
-            be the last one.
+    It takes the arguments of `keras.layers.BatchNormalization`
+    (`momentum`, `epsilon`, `center`, `scale`, initializers, ...); `axis`
+    must be the last one.
 
     Input shape:
         `(batch, units)`.

@@ -77,7 +77,6 @@ __all__ = [
     "Stage",
     "VGG16",
     "VGG19",
-    "add_attention",
     "apply_basic_block",
     "apply_bottleneck_block",
     "apply_plain_stage",

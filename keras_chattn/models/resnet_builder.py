@@ -86,8 +86,13 @@ def ResNet(
             (`apply_basic_block`, `apply_bottleneck_block`, ...).
         stem: optional `stem(x, conv_style, conv_outputs) -> x`; it adds
             its convolutions' outputs to `conv_outputs`.
-        include_top, weights, input_tensor, input_shape, pooling, classes,
-            classifier_activation: as keras.applications.
+        include_top: as keras.applications.
+        weights: None, "imagenet" (with `imagenet`) or a weights file.
+        input_tensor: as keras.applications.
+        input_shape: as keras.applications.
+        pooling: as keras.applications.
+        classes: as keras.applications.
+        classifier_activation: as keras.applications.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per stage (None skips a stage).
         attention_kwargs: keyword arguments of every attention block.

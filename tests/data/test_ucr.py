@@ -40,8 +40,14 @@ def test_multivariate_cases_with_missing_values(tmp_path):
 @pytest.mark.parametrize(
     "train, message",
     [
-        ("1,2,3:a\n1,2:b\n", r"unequal lengths"),
+        ("1,2,3:a\n1,2:b\n", r"Toy_TRAIN.ts:6: .*equal-length datasets"),
+        ("1,2,3:4,5:a\n", r"Toy_TRAIN.ts:5: .*unequal lengths \[2, 3\]"),
         ("1,x,3:a\n", r"Toy_TRAIN.ts:5: not a number: 'x'"),
+        # Values past float32 used to load as inf, then as 0 or -inf.
+        ("1e39,2,3:a\n", r"Toy_TRAIN.ts:5: '1e39' is not a finite float32"),
+        ("inf,2,3:a\n", r"Toy_TRAIN.ts:5: 'inf' is not a finite float32"),
+        ("1,2,1e999:a\n", r"'1e999' is not a finite float32"),
+        ("-inf,1,2:a\n", r"'-inf' is not a finite float32"),
         ("1,2,3:d\n", r"class labels \['d'\] are not among"),
         ("", r"no cases after @data"),
     ],
@@ -88,3 +94,33 @@ def test_datasets_shipped_in_aeon_load_offline(name):
     assert data.num_classes == classes
     assert set(np.unique(data.train.y)) == set(range(classes))
     assert data.train.x.dtype == np.float32 and np.isfinite(data.train.x).all()
+
+
+@pytest.mark.parametrize(
+    "name", ["../outside/X", "Toy/../Toy", "/etc/passwd", "", "a b", 3]
+)
+def test_names_are_names_not_paths(tmp_path, name):
+    # A name used to be joined to data_dir, so "../../outside/X" read
+    # outside it.
+    write_dataset(tmp_path, "Toy", "1,2,3:a\n", "1,2,3:a\n")
+    with pytest.raises(ValueError, match=r"name must be a dataset name"):
+        ucr.load_ucr(name, data_dir=tmp_path)
+
+
+def test_memory_stays_within_a_few_times_the_file(tmp_path):
+    # A 10 MB .ts used to take past 3 GB (Python floats in lists); values
+    # are now parsed into a float32 buffer, about twice the file at most.
+    import tracemalloc
+
+    rows = "\n".join(
+        ",".join("1.5" for _ in range(500)) + ":a" for _ in range(2000)
+    )
+    write_dataset(tmp_path, "Big", rows + "\n", "1.5:a\n")
+    path = tmp_path / "Big" / "Big_TRAIN.ts"
+    size = path.stat().st_size
+    tracemalloc.start()
+    x, _, _ = ucr.read_ts(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert x.shape == (2000, 500, 1)
+    assert peak < 4 * size, (peak, size)
