@@ -5,10 +5,11 @@ then); `load_cifar_arrays` and `CifarBatches` need only NumPy and Keras, so
 training also runs where only JAX or PyTorch is installed.
 
 Modules: `cifar_files` (the official files, read safely; dataset layouts),
-`locate` (finding or downloading the data), `tfds_source`
-(tensorflow-datasets copies), `augmentation` (the CIFAR recipe for tf.data
-and for Keras layers), `arrays` (NumPy arrays), `batches` (TensorFlow-free
-batches), `pipeline` (tf.data). `ucr`: UCR/UEA time-series datasets from
+`pickle_reader` (their pickles, read without unpickling), `locate`
+(finding or downloading the data), `tfds_source` (tensorflow-datasets
+copies), `augmentation` (the one CIFAR augmentation, and its Keras-layer
+form), `arrays` (NumPy arrays), `batches` (the batches both pipelines
+serve), `pipeline` (tf.data). `ucr`: UCR/UEA time-series datasets from
 `.ts` files (those shipped in the aeon or sktime wheels, offline).
 """
 

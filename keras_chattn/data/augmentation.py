@@ -1,18 +1,18 @@
-"""The CIFAR training augmentation, for tf.data and for Keras layers.
+"""The CIFAR training augmentation: one definition for every pipeline.
 
 He et al. (2016): pad each image with `PAD` = 4 zero pixels on every side,
-crop a random 32x32 window, flip horizontally with probability 1/2. The
-tf.data pipeline does it with stateless TensorFlow ops (`tf_augment`), the
-TensorFlow-free batches with NumPy (`numpy_augment`), both seeded per image
-so that an epoch's images depend only on the seed and the epoch;
-`augmentation_layers` gives the same transformation as Keras preprocessing
-layers, for models that augment in the graph.
+crop a random 32x32 window, flip horizontally with probability 1/2.
+`augment` does it in NumPy from a `numpy.random.Generator`, and
+`batch_generator` gives the generator of one batch of one epoch from the
+seed alone; the tf.data pipeline (`cifar_dataset`) and the TensorFlow-free
+batches (`CifarBatches`) both call them, so their batches are equal.
+`augmentation_layers` is the same transformation as Keras preprocessing
+layers, for models that augment in the graph (with Keras' own random
+numbers, not keyed by epoch).
 """
 
 import keras
 import numpy as np
-
-from keras_chattn.data import cifar_files
 
 PAD = 4
 # A translation of up to 4 pixels with zero fill and nearest sampling moves
@@ -21,20 +21,13 @@ PAD = 4
 SHIFT_FACTOR = PAD / 32
 
 
-def tf_augment(tf, image, seed):
-    """Pad, random crop and random flip of one HWC image.
-
-    `seed` is a shape-(2,) int64 tensor; the same seed gives the same image.
-    """
-    seeds = tf.random.experimental.stateless_split(seed, num=2)
-    padded = tf.pad(image, [[PAD, PAD], [PAD, PAD], [0, 0]])
-    image = tf.image.stateless_random_crop(
-        padded, size=cifar_files.IMAGE_SHAPE, seed=seeds[0]
-    )
-    return tf.image.stateless_random_flip_left_right(image, seed=seeds[1])
+def batch_generator(seed, epoch, index):
+    """The random numbers of batch `index` of epoch `epoch`: a function
+    of the three alone (never of what the process did before)."""
+    return np.random.default_rng([seed, epoch, index, 1])
 
 
-def numpy_augment(images, rng):
+def augment(images, rng):
     """Pad, random crop and random flip of a uint8 NHWC batch, in NumPy.
 
     Each image gets its own offsets in [0, 2 * PAD] and its own flip, drawn
@@ -43,9 +36,9 @@ def numpy_augment(images, rng):
     Examples:
 
         >>> import numpy as np
-        >>> from keras_chattn.data.augmentation import numpy_augment
+        >>> from keras_chattn.data.augmentation import augment
         >>> images = np.ones((2, 32, 32, 3), "uint8")
-        >>> out = numpy_augment(images, np.random.default_rng(0))
+        >>> out = augment(images, np.random.default_rng(0))
         >>> out.shape, out.dtype, int(out.max())
         ((2, 32, 32, 3), dtype('uint8'), 1)
     """

@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from keras_chattn.data import arrays
+from keras_chattn.data import augmentation
 from keras_chattn.data import cifar_files
-from keras_chattn.data.augmentation import numpy_augment
 from keras_chattn.utils import validation
 
 
@@ -100,24 +100,59 @@ class CifarBatches(keras.utils.PyDataset):
             raise IndexError(
                 f"batch index {index} out of range for {len(self)} batches"
             )
-        chosen = self._order[
-            index * self.batch_size : (index + 1) * self.batch_size
-        ]
-        images = self.images[chosen]
-        if self.augment:
-            rng = np.random.default_rng([self.seed, self.epoch, index, 1])
-            images = numpy_augment(images, rng)
-        images = arrays.normalize(images, self.name)
-        if self.data_format == "channels_first":
-            images = images.transpose(0, 3, 1, 2)
-        return images, self.labels[chosen]
+        return epoch_batch(
+            self.images,
+            self.labels,
+            self._order,
+            self.seed,
+            self.epoch,
+            index,
+            self.batch_size,
+            self.augment,
+            self.name,
+            self.data_format,
+        )
 
     def on_epoch_end(self):
         self.epoch += 1
         self._order = self._epoch_order()
 
     def _epoch_order(self):
-        if not self.shuffle:
-            return np.arange(len(self.labels))
-        rng = np.random.default_rng([self.seed, self.epoch, 0])
-        return rng.permutation(len(self.labels))
+        return epoch_order(
+            len(self.labels), self.seed, self.epoch, self.shuffle
+        )
+
+
+def epoch_order(count, seed, epoch, shuffle):
+    """The order of the images in epoch `epoch`: a permutation drawn from
+    (`seed`, `epoch`) alone, or 0 ... count - 1 without `shuffle`."""
+    if not shuffle:
+        return np.arange(count)
+    return np.random.default_rng([seed, epoch, 0]).permutation(count)
+
+
+def epoch_batch(
+    images,
+    labels,
+    order,
+    seed,
+    epoch,
+    index,
+    batch_size,
+    augment,
+    name,
+    data_format,
+):
+    """Batch `index` of the epoch `epoch` whose image order is `order`:
+    augmented (`keras_chattn.data.augmentation`), normalised, in
+    `data_format`. What both pipelines serve."""
+    chosen = order[index * batch_size : (index + 1) * batch_size]
+    batch = images[chosen]
+    if augment:
+        batch = augmentation.augment(
+            batch, augmentation.batch_generator(seed, epoch, index)
+        )
+    batch = arrays.normalize(batch, name)
+    if data_format == "channels_first":
+        batch = batch.transpose(0, 3, 1, 2)
+    return batch, labels[chosen]

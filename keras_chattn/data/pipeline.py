@@ -4,20 +4,23 @@ The only module of the package that builds TensorFlow graphs (TensorFlow is
 imported when a pipeline is built, so `import keras_chattn` works without
 it).
 
-Training augmentation is the standard CIFAR recipe
-(`keras_chattn.data.augmentation`). Random numbers come from stateless ops
-seeded per image, so a pipeline built twice with the same `seed` yields the
-same batches, epoch after epoch; with `epochs=` each epoch's order and
-augmentation depend on the seed and the epoch's index alone, which is what
-makes a resumed run equal to an uninterrupted one.
+Batches are made by the same NumPy code as the TensorFlow-free
+`CifarBatches` (`keras_chattn.data.batches.epoch_batch`, with the one
+augmentation of `keras_chattn.data.augmentation`), run inside tf.data by
+`tf.numpy_function`: with `epochs=` each epoch's order and augmentation
+depend on the seed and the epoch's index alone, so a resumed run equals an
+uninterrupted one and both pipelines serve the same batches.
 """
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from keras_chattn.data import arrays
+from keras_chattn.data import batches
 from keras_chattn.data import cifar_files
 from keras_chattn.data import locate
-from keras_chattn.data.augmentation import tf_augment
 from keras_chattn.data.tfds_source import tfds_examples
 from keras_chattn.utils import validation
 from keras_chattn.utils.environment import import_tensorflow
@@ -127,43 +130,21 @@ def cifar_dataset(
     validation.boolean("cache", cache)
     validation.boolean("drop_remainder", drop_remainder)
     tf = import_tensorflow("keras_chattn.data.cifar_dataset")
-    mean = tf.constant(layout.mean, "float32")
-    std = tf.constant(layout.std, "float32")
-
-    def finish(image, label):
-        image = (tf.cast(image, "float32") / 255.0 - mean) / std
-        if data_format == "channels_first":
-            image = tf.transpose(image, [2, 0, 1])
-        return image, label
-
-    def batched(dataset):
-        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-        return dataset.prefetch(tf.data.AUTOTUNE)
-
     if epochs is not None:
         images, labels = arrays.load_cifar_arrays(
             name, split, data_dir=data_dir, source=source, limit=limit
         )
         if seed is None:
-            seed = int(tf.random.uniform([], 0, 2**31 - 1, tf.int64))
-        examples = (tf.constant(images), tf.constant(labels))
-
-        def one_epoch(epoch):
-            dataset = _epoch(tf, examples, seed, epoch, shuffle)
-            return _augment_or_finish(tf, dataset, augment, finish).batch(
-                batch_size, drop_remainder=drop_remainder
-            )
-
-        per_epoch = len(labels) // batch_size
-        if not drop_remainder and len(labels) % batch_size:
-            per_epoch += 1
-        dataset = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-        dataset = dataset.apply(
-            tf.data.experimental.assert_cardinality(
-                per_epoch * (epochs - first_epoch)
-            )
+            seed = int(np.random.SeedSequence().entropy % 2**63)
+        return _epochs_dataset(
+            tf,
+            images,
+            labels,
+            _Batching(batch_size, augment, shuffle, seed, name, data_format),
+            first_epoch,
+            epochs,
+            drop_remainder,
         )
-        return dataset.prefetch(tf.data.AUTOTUNE)
     found = locate.find(layout, data_dir, source)
     if found.kind == "files":
         images, labels = cifar_files.read_split(found.path, layout, split)
@@ -185,63 +166,97 @@ def cifar_dataset(
         dataset = dataset.shuffle(
             count or 50000, seed=seed, reshuffle_each_iteration=True
         )
-    if augment:
-        randoms = tf.data.Dataset.random(
-            seed=seed, rerandomize_each_iteration=True
-        )
-        dataset = tf.data.Dataset.zip((dataset, randoms)).map(
-            lambda example, random: finish(
-                tf_augment(
-                    tf, example[0], tf.stack([random, tf.constant(0, tf.int64)])
-                ),
-                example[1],
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    batching = _Batching(batch_size, augment, shuffle, seed, name, data_format)
+    dataset = tf.data.Dataset.zip((dataset, randoms)).map(
+        lambda batch, random: _served(
+            tf, batching.finish, [batch[0], batch[1], random], data_format
+        ),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Batching:
+    """How a pipeline serves batches (see `batches.epoch_batch`)."""
+
+    batch_size: int
+    augment: bool
+    shuffle: bool
+    seed: int | None
+    name: str
+    data_format: str
+
+    def finish(self, images, labels, random):
+        """A shuffled stream's batch: augmented from the generator of
+        `random` (a tf.data random number), normalised."""
+        order = np.arange(len(labels))
+        rng = np.random.default_rng(int(random) % 2**63)
+        seed = int(rng.integers(2**62))
+        return batches.epoch_batch(
+            images, labels, order, seed, 0, 0, len(labels), self.augment,
+            self.name, self.data_format,
+        )  # fmt: skip
+
+
+def _served(tf, function, inputs, data_format):
+    """`function` (NumPy) on `inputs` inside tf.data, with its shapes."""
+    images, labels = tf.numpy_function(
+        function, inputs, (tf.float32, tf.int32), stateful=False
+    )
+    height, width, channels = cifar_files.IMAGE_SHAPE
+    if data_format == "channels_first":
+        images.set_shape((None, channels, height, width))
     else:
-        dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
-    return batched(dataset)
+        images.set_shape((None, height, width, channels))
+    labels.set_shape((None,))
+    return images, labels
 
 
-def _epoch(tf, examples, seed, epoch, shuffle):
-    """The (image, label) tensors `examples` in the order of epoch `epoch`,
-    each with its augmentation seed: functions of (`seed`, `epoch`) only.
+def _epochs_dataset(
+    tf, images, labels, batching, first_epoch, epochs, drop_remainder
+):
+    """Epochs `first_epoch` ... `epochs - 1`, each batch made by
+    `batches.epoch_batch` (as `CifarBatches` makes it) from the seed, the
+    epoch and the batch's index alone."""
+    count = len(labels)
+    per_epoch = count // batching.batch_size
+    if not drop_remainder and count % batching.batch_size:
+        per_epoch += 1
+    orders = {}
 
-    Stateless ops throughout, so nothing depends on TensorFlow's global
-    seed or on how often this process has iterated the dataset.
-    """
-    images, labels = examples
-    # Distinct for every (seed, epoch) pair while epoch < 2**20.
-    epoch_seed = tf.constant(seed, tf.int64) * 2**20 + epoch
-    count = tf.shape(labels, out_type=tf.int64)[0]
-    order = tf.range(count)
-    if shuffle:
-        keys = tf.random.stateless_uniform(
-            [count], seed=tf.stack([epoch_seed, tf.constant(-1, tf.int64)])
-        )
-        order = tf.argsort(keys, stable=True)
-    return (
-        tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64))
-        .enumerate()
-        .map(
-            lambda position, index: (
-                (tf.gather(images, index), tf.gather(labels, index)),
-                tf.stack([epoch_seed, position]),
+    def make(epoch, index):
+        epoch, index = int(epoch), int(index)
+        if epoch not in orders:
+            orders.clear()  # one epoch's order at a time
+            orders[epoch] = batches.epoch_order(
+                count, batching.seed, epoch, batching.shuffle
             )
+        return batches.epoch_batch(
+            images, labels, orders[epoch], batching.seed, epoch, index,
+            batching.batch_size, batching.augment, batching.name,
+            batching.data_format,
+        )  # fmt: skip
+
+    pairs = tf.data.Dataset.range(first_epoch, epochs).flat_map(
+        lambda epoch: tf.data.Dataset.range(per_epoch).map(
+            lambda index: (epoch, index)
         )
     )
-
-
-def _augment_or_finish(tf, dataset, augment, finish):
-    def one(example, image_seed):
-        image, label = example
-        if augment:
-            image = tf_augment(tf, image, image_seed)
-        return finish(image, label)
-
-    return dataset.map(
-        one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    dataset = pairs.map(
+        lambda epoch, index: _served(
+            tf, make, [epoch, index], batching.data_format
+        ),
+        deterministic=True,
     )
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(
+            per_epoch * (epochs - first_epoch)
+        )
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def _flag(argument, value, split):

@@ -126,3 +126,34 @@ def test_auto_finds_a_prepared_tfds_copy(tmp_path, monkeypatch):
         dataset = cifar_dataset(split="test", data_dir=tmp_path, batch_size=10)
         ((images, labels),) = batches(dataset)
     assert images.shape == (10, 32, 32, 3)
+
+
+@needs_data
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_both_pipelines_serve_the_same_batches(data_format):
+    # One augmentation: the tf.data pipeline (with epochs=) and the
+    # TensorFlow-free CifarBatches give equal batches, epoch by epoch,
+    # for the same seed, and a resumed pipeline (first_epoch=1) the same
+    # second epoch.
+    from keras_chattn.data import CifarBatches
+
+    common = {"batch_size": 16, "seed": 5, "data_format": data_format}
+    dataset = cifar_dataset(data_dir=DATA, limit=40, epochs=2, **common)
+    served = batches(dataset)
+    images, labels = load_cifar_arrays(data_dir=DATA, limit=40)
+    arrays = CifarBatches(images, labels, augment=True, shuffle=True, **common)
+    expected = []
+    for _ in range(2):
+        expected += [arrays[i] for i in range(len(arrays))]
+        arrays.on_epoch_end()
+    assert len(served) == len(expected) == 6
+    for (x, y), (x_expected, y_expected) in zip(served, expected, strict=True):
+        np.testing.assert_array_equal(y, y_expected)
+        np.testing.assert_allclose(x, x_expected, atol=0)
+    resumed = cifar_dataset(
+        data_dir=DATA, limit=40, epochs=2, first_epoch=1, **common
+    )
+    for (x, _), (x_expected, _) in zip(
+        batches(resumed), expected[3:], strict=True
+    ):
+        np.testing.assert_array_equal(x, x_expected)
