@@ -92,7 +92,7 @@ PY
 import keras_chattn
 from keras_chattn.data import load_ucr
 data = load_ucr("GunPoint")
-model = keras_chattn.models.resnet1d(data.input_shape, data.num_classes, attention="eca")
+model = keras_chattn.models.resnet1d(input_shape=data.input_shape, classes=data.num_classes, attention="eca")
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 model.fit(data.train.x, data.train.y, batch_size=16, epochs=1, verbose=0)
 print("timeseries extra: GunPoint", data.train.x.shape)

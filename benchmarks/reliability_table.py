@@ -3,6 +3,7 @@
     python benchmarks/reliability_table.py
 
 Runs every test of `tests/reliability` (the slow kill-and-resume ones too)
+and `tests/training/test_backup.py`
 with pytest and prints, per area, how many cases were tried and how many
 ended as they must: with a clear error (bad arguments, crafted files,
 changed settings) or with nothing lost (killed runs). A case that fails is
@@ -26,6 +27,14 @@ AREAS = {
     "test_clear_errors": ("bad arguments and shapes", "clear error"),
     "test_weights_and_pools": ("foreign weights, extreme pool inputs", "safe"),
     "test_example_errors": ("example failures, loading .keras", "clear error"),
+    "test_hostile_arguments": (
+        "hostile values to public functions",
+        "clear error",
+    ),
+    "test_backup": (
+        "resume refusals, full disk, read-only, two runs",
+        "clear error",
+    ),
 }
 
 
@@ -35,6 +44,7 @@ def main():
         subprocess.run(
             [
                 sys.executable, "-m", "pytest", "tests/reliability",
+                "tests/training/test_backup.py",
                 "-m", "slow or not slow", "-q", f"--junitxml={report}",
             ],
             cwd=ROOT,

@@ -144,15 +144,15 @@ def parse_arguments(argv=None):
     if args.backbone_lr_scale < 0:
         parser.error("--backbone-lr-scale must be >= 0")
     # What the training example's helpers read.
-    args.dataset, args.pipeline = "cifar10", "auto"
+    args.dataset, args.pipeline, args.export = "cifar10", "auto", False
     return args
 
 
 def datasets(args, epochs, first_epoch=0):
     """Training data of `epochs` epochs from `first_epoch`; validation."""
     run = argparse.Namespace(**{**vars(args), "epochs": epochs})
-    (train, test), _ = trainer.make_datasets(run, first_epoch)
-    return train, test, trainer.steps_per_epoch(train, epochs, first_epoch)
+    train, test, steps, _ = trainer.make_datasets(run, first_epoch)
+    return train, test, steps
 
 
 def pretrained(args, output_dir):
@@ -180,6 +180,7 @@ def pretrained(args, output_dir):
         steps_per_epoch=steps,
         callbacks=recipe.callbacks,
         verbose=args.verbose,
+        shuffle=False,  # the pipeline shuffles, keyed by epoch
     )
     with files.atomic_write(path) as temporary:
         model.save(temporary)
@@ -212,9 +213,19 @@ def _is_block(layer):
 
 def main(argv=None, callbacks=()):
     args = parse_arguments(argv)
-    output_dir, done = trainer.prepare_output_dir(args)
-    args.extend = False
-    trainer.check_resumable(output_dir, args, done)
+    free = ("verbose", "data_dir", "output_dir")
+    settings = {k: v for k, v in vars(args).items() if k not in free}
+    try:
+        with training.run_folder(args.output_dir, settings) as done:
+            return finetune(
+                args, pathlib.Path(args.output_dir), done, callbacks
+            )
+    except (*training.REFUSALS, ValueError) as error:
+        raise SystemExit(" ".join(str(error).split())) from None
+
+
+def finetune(args, output_dir, done, callbacks):
+    files.write_json(output_dir / "config.json", vars(args))
     base = pretrained(args, output_dir)
     train, test, steps = datasets(args, args.epochs, done)
     before = accuracy(base, test)
@@ -239,11 +250,9 @@ def main(argv=None, callbacks=()):
         ],
     )
     recipe.compile(model)
-    args.mixed_precision, args.export = "none", False
-    trainer.train(model, train, test, args, recipe, callbacks, steps, done)
-    summary = trainer.summarise(
-        model, args, output_dir, "tf.data", train, test, steps
-    )
+    trainer.train(model, train, test, recipe, callbacks, args, steps, done)
+    history = training.read_history(output_dir / training.HISTORY)
+    summary = trainer.summarise(model, history, "tf.data", train, test, steps)
     summary.update(
         {
             "pretrained_test_accuracy": before,

@@ -29,7 +29,6 @@ The chief hands out trials and records results; workers train.
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
@@ -39,6 +38,7 @@ import keras  # noqa: E402
 
 from keras_chattn import data  # noqa: E402
 from keras_chattn import models  # noqa: E402
+from keras_chattn import plotting  # noqa: E402
 from keras_chattn import tuning  # noqa: E402
 
 
@@ -166,13 +166,14 @@ def main(argv=None, callbacks=()):
     if not results.is_chief:
         return results  # a worker: the chief writes the results
     tuning.write_results(results, args.directory)
+    figure = plotting.trial_scores(results.rows)
+    figure.savefig(os.path.join(args.directory, "trials.png"), dpi=100)
     print()
     print(results.table())
     print(
         f"\n{len(results.rows)} trials ({args.tuner}, {args.epochs} epoch(s) "
-        f"each) in {results.wall_time_s:.0f} s. Best: "
-        f"{json.dumps(results.best_hyperparameters)}. Results in "
-        f"{args.directory}"
+        f"each) in {results.wall_time_s:.0f} s. Best: {results.best_line()}. "
+        f"Results in {args.directory}"
     )
     return results
 

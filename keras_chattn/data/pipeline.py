@@ -53,8 +53,8 @@ def cifar_dataset(
     int32 class indices (use a sparse loss).
 
     Where the data comes from (`source`):
-    - "files": the official "python version" files (read by a safe
-      unpickler that only rebuilds arrays);
+    - "files": the official "python version" files (read without
+      unpickling: `keras_chattn.data.pickle_reader`);
     - "tfds": tensorflow-datasets, which downloads and prepares the dataset
       when it can;
     - "auto": `data_dir`, then `$KERAS_CHATTN_DATA_DIR` (either holding the
@@ -245,11 +245,11 @@ def _epochs_dataset(
             lambda index: (epoch, index)
         )
     )
+    # One batch at a time, in order: `make` keeps one epoch's order.
     dataset = pairs.map(
         lambda epoch, index: _served(
             tf, make, [epoch, index], batching.data_format
-        ),
-        deterministic=True,
+        )
     )
     dataset = dataset.apply(
         tf.data.experimental.assert_cardinality(

@@ -29,7 +29,16 @@ MAX_CLASSES = 1_000_000
 
 def check_top(include_top, classes, pooling, head):
     """Checks the builders' top arguments together."""
-    validation.boolean("include_top", include_top)
+    if not isinstance(include_top, bool):
+        # Most likely an input shape passed first, as before the builders
+        # took keras.applications' order.
+        raise ValueError(
+            "include_top must be True or False. Received: "
+            f"include_top={include_top!r}. The builders take keras."
+            "applications' argument order (include_top, weights, "
+            "input_tensor, input_shape, pooling, classes, ...): pass "
+            "input_shape= and classes= by keyword."
+        )
     validation.positive_int("classes", classes, MAX_CLASSES)
     if pooling is not None:
         validation.choice("pooling", pooling, POOLINGS)

@@ -126,11 +126,11 @@ def ResNet(
     """
     validation.choice("stage_input", stage_input, STAGE_INPUTS, ordered=True)
     conv_style = conv_style or ConvStyle()
-    model_weights.check_weights(
-        weights, name, imagenet is not None, include_top, classes
-    )
     top = heads.Top.checked(
         include_top, pooling, classes, classifier_activation, head
+    )
+    model_weights.check_weights(
+        weights, name, imagenet is not None, include_top, classes
     )
     inputs = model_inputs.model_input(
         input_tensor,

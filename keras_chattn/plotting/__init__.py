@@ -1,7 +1,8 @@
 """Pictures of attention (matplotlib, the `plot` extra) and TensorBoard.
 
 - `figures`: `spatial_maps`, `channel_excitation`, `cc_excitation`,
-  `affinity`, `grad_cam_overlays`, each returning a matplotlib Figure;
+  `affinity`, `grad_cam_overlays`, `training_curves`, `trial_scores`, each
+  returning a matplotlib Figure;
 - `callback`: `AttentionImages`, attention overlays written to TensorBoard
   every epoch.
 
@@ -15,6 +16,8 @@ from keras_chattn.plotting.figures import cc_excitation
 from keras_chattn.plotting.figures import channel_excitation
 from keras_chattn.plotting.figures import grad_cam_overlays
 from keras_chattn.plotting.figures import spatial_maps
+from keras_chattn.plotting.figures import training_curves
+from keras_chattn.plotting.figures import trial_scores
 
 __all__ = [
     "AttentionImages",
@@ -24,4 +27,6 @@ __all__ = [
     "grad_cam_overlays",
     "overlays",
     "spatial_maps",
+    "training_curves",
+    "trial_scores",
 ]

@@ -245,3 +245,76 @@ def _overlay_grid(
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def training_curves(history: Sequence[dict]) -> "Figure":
+    """Loss and accuracy per epoch, training and validation.
+
+    Args:
+        history: rows of a run's history (`keras_chattn.training
+            .read_history`, or `[dict(epoch=..., loss=..., ...)]`).
+
+    Example:
+
+        >>> from keras_chattn.plotting import training_curves
+        >>> rows = [{"epoch": 1, "loss": 2.0, "val_loss": 2.1},
+        ...         {"epoch": 2, "loss": 1.5, "val_loss": 1.7}]
+        >>> [axis.get_title() for axis in training_curves(rows).axes]
+        ['loss', 'accuracy']
+    """
+    plt = _pyplot()
+    epochs = [row["epoch"] for row in history]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = [row.get(prefix + metric, np.nan) for row in history]
+            label = ("validation " if prefix else "train ") + metric
+            axis.plot(epochs, values, style, marker="o", label=label)
+        axis.set(xlabel="epoch", title=metric)
+        axis.set_xlim(0.5, max(epochs, default=1) + 0.5)
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def trial_scores(
+    rows: Sequence[dict], metric: str = "val_accuracy"
+) -> "Figure":
+    """A search's score per trial, coloured by block.
+
+    Args:
+        rows: the trials (`keras_chattn.tuning.search(...).rows`, or dicts
+            with "block" and `metric`).
+        metric: the score to plot. Defaults to "val_accuracy".
+
+    Example:
+
+        >>> from keras_chattn.plotting import trial_scores
+        >>> rows = [{"block": "se", "val_accuracy": 0.5},
+        ...         {"block": "none", "val_accuracy": 0.4}]
+        >>> trial_scores(rows).axes[0].get_ylabel()
+        'best val_accuracy'
+    """
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(7, 4))
+    colours = plt.get_cmap("tab10")
+    for index, block in enumerate(sorted({row["block"] for row in rows})):
+        points = [
+            (position, row[metric])
+            for position, row in enumerate(rows)
+            if row["block"] == block
+        ]
+        axis.scatter(
+            *zip(*points, strict=True),
+            color=colours(index % 10),
+            label=block,
+            s=60,
+        )
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.set(xlabel="trial", ylabel=f"best {metric}")
+    axis.grid(alpha=0.3)
+    axis.legend(title="block")
+    figure.tight_layout()
+    return figure

@@ -1,4 +1,9 @@
-"""The CIFAR recipe's learning rate: warm-up, then cosine or steps."""
+"""`WarmupSchedule`, the schedule of files saved by earlier versions.
+
+The recipe now uses Keras' own schedules (`CosineDecay` with its warm-up,
+`PiecewiseConstantDecay`); this class stays registered so that a `.keras`
+file whose optimizer was saved with it still loads.
+"""
 
 import math
 from collections.abc import Sequence

@@ -2,7 +2,7 @@
 
 - `spaces`: each block's search space (`SEARCH_SPACES`; no Keras Tuner);
 - `hypermodel`: `AttentionHyperModel`, whose space is each block's own;
-- `tuners`: the tuners, `search`, the trial table and plots.
+- `tuners`: `search` on keras-tuner's own tuners, the trial table.
 
 Without Keras Tuner, `keras_chattn.tuning.spaces` still imports; the names
 below then raise the ImportError that says how to install it.
@@ -11,9 +11,6 @@ below then raise the ImportError that says how to install it.
 try:
     from keras_chattn.tuning.hypermodel import AttentionHyperModel
     from keras_chattn.tuning.tuners import TUNERS
-    from keras_chattn.tuning.tuners import BayesianOptimization
-    from keras_chattn.tuning.tuners import Hyperband
-    from keras_chattn.tuning.tuners import RandomSearch
     from keras_chattn.tuning.tuners import SearchResults
     from keras_chattn.tuning.tuners import make_tuner
     from keras_chattn.tuning.tuners import search
@@ -32,9 +29,6 @@ except ImportError as error:  # pragma: no cover - without the tune extra
 
 __all__ = [
     "AttentionHyperModel",
-    "BayesianOptimization",
-    "Hyperband",
-    "RandomSearch",
     "SearchResults",
     "TUNERS",
     "make_tuner",

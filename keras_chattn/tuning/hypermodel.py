@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import math
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -221,4 +222,10 @@ class AttentionHyperModel(keras_tuner.HyperModel):
     def fit(self, hp, model, *args, **kwargs):
         callbacks = list(kwargs.pop("callbacks", []))
         callbacks.append(keras.callbacks.TerminateOnNaN())
-        return model.fit(*args, callbacks=callbacks, **kwargs)
+        history = model.fit(*args, callbacks=callbacks, **kwargs)
+        losses = history.history.get("loss", [])
+        if not all(math.isfinite(loss) for loss in losses):
+            raise keras_tuner.errors.FailedTrialError("the loss became NaN")
+        # keras-tuner's oracle records every logged value with the trial.
+        history.history["parameters"] = [model.count_params()] * len(losses)
+        return history

@@ -1,7 +1,9 @@
 """Where source="auto" finds the data, and failing fast when it cannot."""
 
+import pathlib
 import time
 
+import keras
 import pytest
 
 from keras_chattn.data import DataNotFoundError
@@ -22,6 +24,11 @@ def places(tmp_path, monkeypatch):
     monkeypatch.setenv("TFDS_DATA_DIR", str(dirs["tfds"]))
     monkeypatch.setenv("KERAS_HOME", str(dirs["keras"]))
     monkeypatch.setattr(locate, "reachable", lambda host, timeout=0: False)
+
+    def offline(**kwargs):
+        raise Exception(f"URL fetch failure on {kwargs['origin']}: offline")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
     return dirs
 
 
@@ -61,7 +68,7 @@ def test_offline_with_nothing_fails_fast_and_says_what_to_do(places):
     assert time.perf_counter() - started < 2
     message = str(raised.value)
     for expected in (
-        "no network connection to www.cs.toronto.edu",
+        "the download failed: URL fetch failure",
         str(places["given"]),
         str(places["env"]),
         str(places["tfds"]),
@@ -73,8 +80,28 @@ def test_offline_with_nothing_fails_fast_and_says_what_to_do(places):
 
 
 def test_tfds_source_offline_fails_fast(places):
-    with pytest.raises(DataNotFoundError, match="tensorflow-datasets data dir"):
+    with pytest.raises(DataNotFoundError, match="no network connection to"):
         locate.find(CIFAR10, source="tfds")
+
+
+def test_download_goes_through_get_file_with_the_official_hash(
+    places, monkeypatch
+):
+    calls = []
+
+    def fake_get_file(**kwargs):
+        calls.append(kwargs)
+        target = pathlib.Path(kwargs["cache_dir"], kwargs["cache_subdir"])
+        fake_cifar10(target / kwargs["fname"] / CIFAR10.folder)
+        return str(target / kwargs["fname"])
+
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    found = locate.find(CIFAR10, places["given"])
+    (call,) = calls
+    assert call["origin"] == CIFAR10.url
+    assert call["file_hash"] == CIFAR10.sha256 and len(CIFAR10.sha256) == 64
+    assert call["extract"] is True
+    assert found.kind == "files" and found.path.parent.parent == places["given"]
 
 
 def test_reachable_is_false_for_a_closed_port():

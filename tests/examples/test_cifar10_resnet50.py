@@ -160,18 +160,6 @@ def test_interrupted_run_resumes_at_epoch_two(tmp_path):
     assert summary["epochs"] == 2
 
 
-def test_output_dir_of_another_run_is_refused(tmp_path):
-    example = load_example()
-    (tmp_path / "config.json").write_text(json.dumps({"model": "resnet50"}))
-    args = example.parse_arguments(
-        ["--model", "cifar_resnet20", "--output-dir", str(tmp_path)]
-    )
-    with pytest.raises(
-        SystemExit, match="'resnet50' there, 'cifar_resnet20' now"
-    ):
-        example.check_resumable(tmp_path, args, 0)
-
-
 def test_architecture_flags_reach_the_cifar_resnet():
     example = load_example()
     args = example.parse_arguments(
@@ -206,16 +194,32 @@ def test_architecture_flags_reach_the_cifar_resnet():
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--warmup-epochs", "3", "--epochs", "3"], "--warmup-epochs must be"),
-        (["--batchnorm-momentum", "1.5"], "--batchnorm-momentum must be"),
         (["--shortcut", "C"], "invalid choice: 'C'"),
+        (["--epochs", "0"], "--epochs: must be >= 1, got 0"),
+        (["--limit", "x"], "invalid positive value: 'x'"),
     ],
 )
-def test_bad_architecture_flags(flags, message, capsys):
+def test_bad_flags_are_named_by_the_parser(flags, message, capsys):
     example = load_example()
     with pytest.raises(SystemExit):
         example.parse_arguments(flags)
     assert message in capsys.readouterr().err
+
+
+@needs_data
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--warmup-epochs", "3", "--epochs", "3"], "warmup_epochs must be"),
+        (["--batchnorm-momentum", "1.5"], "batchnorm_momentum must be"),
+    ],
+)
+def test_bad_values_end_in_one_line_naming_them(tmp_path, flags, message):
+    example = load_example()
+    argv = small_run(tmp_path, "--limit", "32", "--epochs", "3", *flags)
+    with pytest.raises(SystemExit) as stopped:
+        example.main(argv)
+    assert str(stopped.value).startswith(message)
 
 
 @needs_data

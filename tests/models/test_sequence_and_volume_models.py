@@ -138,6 +138,19 @@ def test_resnet3d_refuses_what_has_no_3d_form():
         keras_chattn.models.resnet3d(18, input_shape=(16, 16, 1))
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: keras_chattn.models.resnet1d((150, 1), 2),
+        lambda: keras_chattn.models.cifar_resnet(20, (32, 32, 3)),
+    ],
+)
+def test_input_shape_passed_first_is_named(build):
+    with pytest.raises(ValueError, match="include_top must be True or Fa") as e:
+        build()
+    assert "pass input_shape= and classes= by keyword" in str(e.value)
+
+
 def test_saved_models_of_both_reload_in_fresh_processes(tmp_path):
     rng = np.random.default_rng(0)
     cases = {

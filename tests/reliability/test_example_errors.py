@@ -51,24 +51,27 @@ def test_garbage_history_is_a_clear_error(example, tmp_path):
     )
 
 
-def test_truncated_config_is_a_clear_error(example, tmp_path):
-    (tmp_path / "config.json").write_text('{"model": "cifar_res')
-    message = one_line_exit(example, argv(tmp_path))
-    assert "config.json is unreadable" in message
-
-
 def test_output_path_that_is_a_file_is_a_clear_error(example, tmp_path):
     target = tmp_path / "taken"
     target.write_text("")
     message = one_line_exit(example, argv(target))
-    assert f"--output-dir {target} is a file, not a folder" in message
+    assert f"{target} is a file, not a folder" in message
 
 
-def test_unreadable_backup_record_is_a_clear_error(example, tmp_path):
+@pytest.mark.parametrize("record", ["training_metadata.json", "state.json"])
+def test_unreadable_backup_record_is_a_clear_error(example, tmp_path, record):
     (tmp_path / "backup").mkdir()
-    (tmp_path / "backup" / "state.json").write_text("{")
+    (tmp_path / "backup" / record).write_text("{")
     message = one_line_exit(example, argv(tmp_path))
     assert "cannot resume: the backup record" in message
+
+
+@needs_data
+def test_bad_recipe_value_is_a_clear_error(example, tmp_path):
+    message = one_line_exit(
+        example, argv(tmp_path, "--schedule", "step", "--warmup-epochs", "1")
+    )
+    assert message.startswith("warmup_epochs needs schedule='cosine'")
 
 
 @needs_data

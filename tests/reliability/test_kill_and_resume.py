@@ -4,7 +4,7 @@ Each case starts examples/cifar10_resnet50.py in a subprocess that kills
 itself at one write (`kill_driver.py`), runs the same command again, and
 compares the folder with one left by an uninterrupted run: the history
 (every epoch once, the same numbers), the final weights and optimizer
-state (bit for bit), the best model and summary.json.
+state (bit for bit, the last backup), the best model and summary.json.
 """
 
 import json
@@ -87,17 +87,17 @@ def reference(tmp_path_factory):
 
 KILL_POINTS = [
     # (file, when, which write of it): every write of an epoch's end, in
-    # the order they happen (best model, history row, backup weights,
-    # backup record), and the summary at the very end.
+    # the order they happen (best model, history row, backup, backup
+    # record), and the summary at the very end.
     ("best_model.keras", "during", 1),
     ("history.csv", "during", 1),
     ("history.csv", "after", 1),
-    ("epoch-0001.weights.h5", "during", 1),
-    ("state.json", "during", 1),
-    ("state.json", "after", 1),
+    ("epoch-0001.keras", "during", 1),
+    ("training_metadata.json", "during", 1),
+    ("training_metadata.json", "after", 1),
     ("history.csv", "after", 2),
-    ("epoch-0002.weights.h5", "during", 1),
-    ("state.json", "after", 2),
+    ("epoch-0002.keras", "during", 1),
+    ("training_metadata.json", "after", 2),
     ("summary.json", "during", 1),
 ]
 
@@ -123,14 +123,17 @@ def test_killed_run_resumes_to_the_uninterrupted_result(
     assert without_times(history) == without_times(
         read_history(reference / "history.csv")
     )
-    final = f"backup/epoch-{EPOCHS:04d}.weights.h5"
-    assert_same_arrays(h5_arrays(run / final), h5_arrays(reference / final))
+    final = f"backup/epoch-{EPOCHS:04d}.keras"
+    for folder in ("a", "b", "c", "d"):
+        (tmp_path / folder).mkdir()
+    assert_same_arrays(
+        keras_file_arrays(run / final, tmp_path / "c"),
+        keras_file_arrays(reference / final, tmp_path / "d"),
+    )
     assert sorted(p.name for p in (run / "backup").iterdir()) == [
-        f"epoch-{EPOCHS:04d}.weights.h5",
-        "state.json",
+        f"epoch-{EPOCHS:04d}.keras",
+        "training_metadata.json",
     ]
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
     assert_same_arrays(
         keras_file_arrays(run / "best_model.keras", tmp_path / "a"),
         keras_file_arrays(reference / "best_model.keras", tmp_path / "b"),

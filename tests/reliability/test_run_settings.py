@@ -2,11 +2,13 @@
 them; more epochs are allowed only when asked for, and recorded."""
 
 import importlib
-import json
 
+import keras
 import pytest
 
+from keras_chattn.training import Backup
 from keras_chattn.training import read_history
+from keras_chattn.training import run_folder
 from tests.data.shared import DATA
 from tests.data.shared import needs_data
 from tests.examples.scripts import load_example as load
@@ -21,11 +23,22 @@ def argv(folder, *extra):
     return ["--model", "cifar_resnet20", "--output-dir", str(folder), *extra]
 
 
-def started(example, folder, *extra):
-    """A run folder as a first invocation leaves it (its config)."""
+def settings(example, folder, *extra):
     args = example.parse_arguments(argv(folder, "--epochs", "4", *extra))
-    folder.mkdir(parents=True, exist_ok=True)
-    example.check_resumable(folder, args, 0)
+    return {k: v for k, v in vars(args).items() if k not in example.FREE_FLAGS}
+
+
+def started(example, folder, *extra):
+    """A run folder as a run of 4 epochs leaves it after 2 (its backup)."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    backup = Backup(folder / "backup", settings(example, folder, *extra))
+    backup.set_model(model)
+    backup.on_train_begin()
+    for epoch in range(2):
+        backup.on_epoch_end(epoch)
+    backup.on_train_end()
+    (folder / "history.csv").write_text("epoch,loss\n1,1.0\n2,1.0\n")
     return folder
 
 
@@ -42,39 +55,24 @@ def started(example, folder, *extra):
 )
 def test_changed_setting_is_refused(example, tmp_path, flags, named):
     folder = started(example, tmp_path / "run")
-    args = example.parse_arguments(argv(folder, "--epochs", "4", *flags))
-    with pytest.raises(SystemExit, match="holds a run with other settings"):
-        example.check_resumable(folder, args, 2)
-    with pytest.raises(SystemExit) as refused:
-        example.check_resumable(folder, args, 2)
-    assert named in str(refused.value)
+    with pytest.raises(SystemExit, match="a run with other settings") as e:
+        example.main(argv(folder, "--epochs", "4", *flags))
+    assert named in str(e.value)
 
 
-def test_more_epochs_need_extend_and_are_recorded(example, tmp_path):
+def test_more_epochs_need_extend_and_fewer_are_refused(example, tmp_path):
     folder = started(example, tmp_path / "run")
-    longer = example.parse_arguments(argv(folder, "--epochs", "6"))
-    with pytest.raises(SystemExit, match="Pass --extend to train it to 6"):
-        example.check_resumable(folder, longer, 4)
-    shorter = example.parse_arguments(argv(folder, "--epochs", "2"))
-    with pytest.raises(SystemExit, match="cannot be shortened"):
-        example.check_resumable(folder, shorter, 4)
-    extended = example.parse_arguments(
-        argv(folder, "--epochs", "6", "--extend")
-    )
-    example.check_resumable(folder, extended, 4)
-    config = json.loads((folder / "config.json").read_text())
-    assert config["epochs"] == 6
-    assert config["extensions"] == [
-        {"from_epochs": 4, "to_epochs": 6, "at_epoch": 4}
-    ]
+    with pytest.raises(SystemExit, match=r"Extend it explicitly \(extend="):
+        example.main(argv(folder, "--epochs", "6"))
+    with pytest.raises(SystemExit, match="cannot be shortened to 2"):
+        example.main(argv(folder, "--epochs", "2"))
 
 
 def test_free_settings_may_change(example, tmp_path):
     folder = started(example, tmp_path / "run")
-    args = example.parse_arguments(
-        argv(folder, "--epochs", "4", "--verbose", "0", "--export")
-    )
-    example.check_resumable(folder, args, 1)
+    free = settings(example, folder, "--verbose", "0", "--export")
+    with run_folder(folder, free) as done:
+        assert done == 2
 
 
 @needs_data
@@ -133,7 +131,7 @@ def test_resumed_search_with_other_settings_is_refused(tuning, tmp_path):
     first = tuning.AttentionHyperModel(blocks=["none", "se"], epochs=1)
     project = tmp_path / "search"
     project.mkdir()
-    search_module = importlib.import_module("keras_chattn.tuning.tuners")
+    tuners = importlib.import_module("keras_chattn.tuning.tuners")
 
     settings = {
         "tuner": "random",
@@ -142,7 +140,7 @@ def test_resumed_search_with_other_settings_is_refused(tuning, tmp_path):
         "hypermodel": first.settings(),
         "data": {"limit": 64},
     }
-    search_module._check_search_settings(project, settings, resume=False)
+    tuners.check_settings(project, settings, resume=False)
     x = np.zeros((4, 32, 32, 3), "float32")
     y = np.zeros((4,), "int32")
     other = tuning.AttentionHyperModel(blocks=["none", "cbam"], epochs=1)

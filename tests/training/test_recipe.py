@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import keras_chattn
-from keras_chattn.training import BestModelCheckpoint
-from keras_chattn.training import EpochCSVLogger
-from keras_chattn.training import RunBackup
+from keras_chattn.training import Backup
+from keras_chattn.training import BestModel
+from keras_chattn.training import EpochLog
 from keras_chattn.training import cifar_recipe
 from keras_chattn.training import distribution_scope
 from keras_chattn.training import read_history
@@ -33,11 +33,10 @@ def test_sgd_nesterov_momentum_and_default_learning_rate():
     optimizer = recipe.optimizer
     assert isinstance(optimizer, keras.optimizers.SGD)
     assert optimizer.nesterov and optimizer.momentum == 0.9
-    assert recipe.schedule.peak_learning_rate == pytest.approx(0.2)
-    assert (
-        recipe.schedule.warmup_steps == 20
-        and recipe.schedule.total_steps == 200
-    )
+    schedule = recipe.schedule
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.warmup_target == pytest.approx(0.2)
+    assert schedule.warmup_steps == 20 and schedule.decay_steps == 180
     assert [m.name for m in recipe.metrics] == ["accuracy"]
     hundred = cifar_recipe(epochs=1, steps_per_epoch=1, classes=100)
     assert [m.name for m in hundred.metrics] == ["accuracy", "top5_accuracy"]
@@ -147,26 +146,40 @@ def test_interrupted_run_resumes_at_the_next_epoch(tmp_path):
     assert third == []
 
 
-def test_csv_logger_replaces_a_repeated_epoch(tmp_path):
-    logger = EpochCSVLogger(tmp_path / "h.csv")
-    logger.set_model(
-        keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    )
-    for epoch, loss in ((0, 3.0), (1, 2.0), (2, 1.5), (1, 1.9)):
-        logger.on_epoch_end(epoch, {"loss": loss})
-    history = read_history(tmp_path / "h.csv")
-    assert [(r["epoch"], r["loss"]) for r in history] == [(1, 3.0), (2, 1.9)]
+def test_history_drops_the_rows_of_epochs_the_backup_lacks(tmp_path):
+    # A run killed after epoch 3's row, before its backup (epoch 2), with
+    # half of a fourth row written.
+    backup = tmp_path / "backup"
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    for epoch in (1, 2):
+        callback = Backup(backup)
+        callback.set_model(model)
+        callback.on_train_begin()
+        callback.on_epoch_end(epoch - 1)
+        callback.on_train_end()
+    history = tmp_path / "h.csv"
+    history.write_text("epoch,loss\n1,3.0\n2,2.0\n3,1.5\n4,1.")
+    logger = EpochLog(history, backup)
+    logger.set_model(model)
+    logger.on_train_begin()
+    logger.on_epoch_end(2, {"loss": 1.4})
+    logger.on_train_end()
+    rows = read_history(history)
+    assert [(r["epoch"], r["loss"]) for r in rows] == [
+        (1, 3.0),
+        (2, 2.0),
+        (3, 1.4),
+    ]
 
 
 def test_resumed_checkpoint_keeps_the_best_so_far(tmp_path):
     (tmp_path / "history.csv").write_text("epoch,val_accuracy\n1,0.9\n")
     recipe = cifar_recipe(epochs=2, steps_per_epoch=1, output_dir=tmp_path)
-    checkpoint = next(
-        c for c in recipe.callbacks if isinstance(c, BestModelCheckpoint)
-    )
+    checkpoint = next(c for c in recipe.callbacks if isinstance(c, BestModel))
     assert checkpoint.best == pytest.approx(0.9)
     # The backup is the last callback, after everything that writes.
-    assert isinstance(recipe.callbacks[-1], RunBackup)
+    assert isinstance(recipe.callbacks[-1], Backup)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])

@@ -1,4 +1,5 @@
-"""WarmupSchedule and SparseSmoothedCrossentropy: maths, config, errors."""
+"""The recipe's Keras schedules, WarmupSchedule (kept for old files) and
+SparseSmoothedCrossentropy: maths, config, errors."""
 
 import math
 
@@ -8,10 +9,43 @@ import pytest
 
 from keras_chattn.training import SparseSmoothedCrossentropy
 from keras_chattn.training import WarmupSchedule
+from keras_chattn.training import cifar_recipe
+from keras_chattn.training import make_schedule
 
 
 def rates(schedule, steps):
     return np.array([float(schedule(step)) for step in steps])
+
+
+def test_recipe_schedule_is_keras_warmup_then_cosine():
+    schedule = make_schedule("cosine", 0.2, total_steps=110, warmup_steps=10)
+    steps = np.arange(0, 120)
+    expected = np.where(
+        steps < 10,
+        0.2 * steps / 10,
+        0.1 * (1 + np.cos(math.pi * np.clip((steps - 10) / 100, 0, 1))),
+    )
+    np.testing.assert_allclose(rates(schedule, steps), expected, atol=1e-6)
+    plain = make_schedule("cosine", 0.1, total_steps=100)
+    np.testing.assert_allclose(
+        rates(plain, [0, 50, 100]), [0.1, 0.05, 0.0], atol=1e-6
+    )
+
+
+def test_recipe_step_schedule_divides_by_ten_at_half_and_three_quarters():
+    schedule = make_schedule("step", 0.1, total_steps=64)
+    np.testing.assert_allclose(
+        rates(schedule, [0, 32, 33, 48, 49, 63]),
+        [0.1, 0.1, 0.01, 0.01, 0.001, 0.001],
+        rtol=1e-6,
+    )
+
+
+def test_step_schedule_refuses_a_warmup():
+    with pytest.raises(ValueError, match="warmup_epochs needs schedule='co"):
+        cifar_recipe(epochs=10, steps_per_epoch=2, schedule="step",
+                     warmup_epochs=1)  # fmt: skip
+    assert cifar_recipe(10, 2, schedule="step").schedule.boundaries == [10, 15]
 
 
 def test_warmup_then_cosine():
