@@ -50,6 +50,9 @@ class SelectiveKernel(AttentionLayer):
             Defaults to `32` (SKNet-50's cardinality).
         reduction: positive int, r of d. Defaults to `16`.
         min_units: positive int, L, the least d. Defaults to `32`.
+        split_input: give each branch its own `1 / branches` of the input
+            channels instead of all of them (timm's `split_input`, in its
+            SK-ResNet-18/34). Defaults to `False`.
         kernel_initializer: initializer of every kernel. Defaults to
             `"he_normal"`.
         kernel_regularizer: optional regularizer of every kernel.
@@ -99,6 +102,7 @@ class SelectiveKernel(AttentionLayer):
         groups: int = 32,
         reduction: int = 16,
         min_units: int = 32,
+        split_input: bool = False,
         kernel_initializer: InitializerLike = "he_normal",
         kernel_regularizer: RegularizerLike = None,
         batchnorm_momentum: float = 0.99,
@@ -128,6 +132,7 @@ class SelectiveKernel(AttentionLayer):
         self.min_units = validation.positive_int(
             "min_units", min_units, validation.MAX_WIDTH
         )
+        self.split_input = validation.boolean("split_input", split_input)
         self.kernel_initializer, self.kernel_regularizer = (
             validation.kernel_arguments(kernel_initializer, kernel_regularizer)
         )
@@ -140,6 +145,14 @@ class SelectiveKernel(AttentionLayer):
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
+        if self.split_input:
+            if channels % self.branches:
+                raise ValueError(
+                    "SelectiveKernel with split_input=True needs input "
+                    "channels divisible by branches. Received: "
+                    f"branches={self.branches}, input channels={channels}"
+                )
+            channels //= self.branches
         for name, value in (
             ("input channels", channels),
             ("filters", self.filters),
@@ -196,6 +209,9 @@ class SelectiveKernel(AttentionLayer):
 
     def _branch(self, index, x, training):
         dilation = index + 1
+        if self.split_input:
+            width = x.shape[-1] // self.branches
+            x = x[..., index * width : (index + 1) * width]
         padded = ops.pad(
             x, [[0, 0], [dilation, dilation], [dilation, dilation], [0, 0]]
         )
@@ -247,6 +263,7 @@ class SelectiveKernel(AttentionLayer):
             "groups": self.groups,
             "reduction": self.reduction,
             "min_units": self.min_units,
+            "split_input": self.split_input,
             "kernel_initializer": initializer,
             "kernel_regularizer": regularizer,
             "batchnorm_momentum": self.batchnorm_momentum,

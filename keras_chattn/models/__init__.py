@@ -18,7 +18,10 @@ Modules, one job each:
   convolutions and BatchNorms, the option-A shortcut, the top, the
   `weights=` argument;
 - `registry`: builders by name; `costs` and `summary`: what each block
-  costs.
+  costs;
+- `timm_resnets` (`timm_resnet`, `TIMM_ARCHITECTURES`) and `timm_weights`
+  (`from_timm`): timm's pretrained attention ResNets on our builder;
+  `grouped_convolution`: the ResNeXt convolution that exports.
 
 `add_attention` lives in `keras_chattn.surgery` (also reachable here).
 """
@@ -51,6 +54,11 @@ from keras_chattn.models.sequence_resnets import resnet1d
 from keras_chattn.models.shortcut import ChannelPadShortcut
 from keras_chattn.models.small_networks import small_cnn
 from keras_chattn.models.summary import summary_table
+from keras_chattn.models.timm_resnets import TIMM_ARCHITECTURES
+from keras_chattn.models.timm_resnets import preprocessing as timm_preprocessing
+from keras_chattn.models.timm_resnets import timm_resnet
+from keras_chattn.models.timm_weights import CheckpointError
+from keras_chattn.models.timm_weights import from_timm
 from keras_chattn.models.vgg_networks import VGG16
 from keras_chattn.models.vgg_networks import VGG19
 from keras_chattn.models.vgg_networks import vgg
@@ -61,6 +69,7 @@ from keras_chattn.models.weights import load_weights_file
 __all__ = [
     "AttentionSpec",
     "ChannelPadShortcut",
+    "CheckpointError",
     "ConvStyle",
     "MODEL_BUILDERS",
     "CifarResNet20",
@@ -75,6 +84,7 @@ __all__ = [
     "ResNet101",
     "ResNet152",
     "Stage",
+    "TIMM_ARCHITECTURES",
     "VGG16",
     "VGG19",
     "apply_basic_block",
@@ -85,6 +95,7 @@ __all__ = [
     "builder_arguments",
     "cifar_resnet",
     "copy_weights_by_name",
+    "from_timm",
     "get_model_builder",
     "load_weights_file",
     "resnet",
@@ -92,6 +103,8 @@ __all__ = [
     "resnet3d",
     "small_cnn",
     "summary_table",
+    "timm_preprocessing",
+    "timm_resnet",
     "vgg",
 ]
 

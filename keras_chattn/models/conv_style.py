@@ -8,12 +8,14 @@ uses, so the settings reach every layer without being threaded one by one.
 """
 
 import dataclasses
+import functools
 from typing import Any
 
 import keras
 
 from keras_chattn.layers.sublayers import clone_initializer
 from keras_chattn.layers.sublayers import convolution_for
+from keras_chattn.models.grouped_convolution import GroupedConv2D
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
@@ -33,6 +35,10 @@ class ConvStyle:
         batchnorm_epsilon: epsilon of every BatchNorm.
         spatial_dims: 2 (Conv2D, images), 1 (Conv1D, sequences) or 3
             (Conv3D, volumes).
+        symmetric_padding: pad strided convolutions by `kernel_size // 2`
+            on both sides (a `ZeroPadding` layer `{name}_pad`, then "valid"),
+            as PyTorch does; Keras' "same" pads one side more when the
+            input size is even. For weights moved from PyTorch.
 
     Examples:
 
@@ -49,6 +55,7 @@ class ConvStyle:
     batchnorm_momentum: float = 0.99
     batchnorm_epsilon: float = 1.001e-5
     spatial_dims: int = 2
+    symmetric_padding: bool = False
 
     @classmethod
     def checked(
@@ -72,17 +79,27 @@ class ConvStyle:
             ),
         )
 
-    def conv(self, x, filters, kernel_size, stride, name, padding=None):
+    def conv(
+        self, x, filters, kernel_size, stride, name, padding=None, groups=1
+    ):
         """Conv2D `name` (Conv1D or Conv3D for other `spatial_dims`;
         "same" padding unless 1x1 or `padding` given)."""
         if padding is None:
             padding = "same" if kernel_size > 1 else "valid"
-        return convolution_for(
-            self.spatial_dims + 2,
+        symmetric = self.symmetric_padding and stride != 1
+        if padding == "same" and (symmetric or groups > 1):
+            x = pad_both_sides(x, kernel_size // 2, f"{name}_pad")
+            padding = "valid"
+        if groups > 1 and self.spatial_dims == 2:
+            make = GroupedConv2D
+        else:
+            make = functools.partial(convolution_for, self.spatial_dims + 2)
+        return make(
             filters,
             kernel_size,
             strides=stride,
             padding=padding,
+            groups=groups,
             use_bias=self.conv_bias,
             kernel_initializer=clone_initializer(
                 keras.initializers.get(self.kernel_initializer)
@@ -102,7 +119,25 @@ class ConvStyle:
             name=name,
         )(x)
 
-    def conv_bn(self, x, filters, kernel_size, stride, name):
+    def conv_bn(self, x, filters, kernel_size, stride, name, groups=1):
         """Conv2D `{name}_conv` then BatchNormalization `{name}_bn`."""
-        x = self.conv(x, filters, kernel_size, stride, f"{name}_conv")
+        x = self.conv(
+            x, filters, kernel_size, stride, f"{name}_conv", groups=groups
+        )
         return self.batchnorm(x, f"{name}_bn")
+
+
+PADDINGS = {
+    1: keras.layers.ZeroPadding1D,
+    2: keras.layers.ZeroPadding2D,
+    3: keras.layers.ZeroPadding3D,
+}
+
+
+def pad_both_sides(x, amount, name):
+    """`amount` zeros on both sides of every spatial axis (PyTorch's
+    convolution and pooling padding)."""
+    spatial_dims = len(x.shape) - 2
+    return PADDINGS[spatial_dims](
+        amount, data_format=layout.image_data_format(), name=name
+    )(x)

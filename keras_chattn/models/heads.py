@@ -186,4 +186,6 @@ def make_model(input_tensor, inputs, outputs, name):
     """The functional model, from the user's `input_tensor` when given."""
     if input_tensor is not None:
         inputs = keras.utils.get_source_inputs(input_tensor)
+        if len(inputs) == 1:  # one input, called with one tensor
+            inputs = inputs[0]
     return keras.Model(inputs, outputs, name=name)

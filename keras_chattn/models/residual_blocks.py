@@ -25,10 +25,12 @@ import keras
 from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.shortcut import ChannelPadShortcut
+from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import AttentionLike
 
-SHORTCUTS = ("identity", "conv", "pad")
+SHORTCUTS = ("identity", "conv", "pad", "avg")
+STRIDE_ON = ("1x1", "3x3")
 
 
 def _begin(x, filters, stride, shortcut, conv_style, name):
@@ -46,6 +48,19 @@ def _begin(x, filters, stride, shortcut, conv_style, name):
         return conv_style, conv_style.conv_bn(
             x, filters, 1, stride, f"{name}_0"
         )
+    if shortcut == "avg":
+        # ResNet-D (He et al., "Bag of Tricks", 2019): average-pool, then a
+        # 1x1 convolution at stride 1. "same" pooling averages only the
+        # map's own values, as PyTorch's ceil_mode, count_include_pad=False.
+        if stride != 1:
+            x = keras.layers.AveragePooling2D(
+                stride,
+                stride,
+                padding="same",
+                data_format=layout.image_data_format(),
+                name=f"{name}_0_pool",
+            )(x)
+        return conv_style, conv_style.conv_bn(x, filters, 1, 1, f"{name}_0")
     pad = ChannelPadShortcut(filters, stride, name=f"{name}_0_pad")
     return conv_style, pad(x)
 
@@ -71,20 +86,25 @@ def apply_bottleneck_block(
     attention_kwargs: dict[str, Any] | None = None,
     name: str | None = None,
     conv_outputs: list | None = None,
+    stride_on: str = "1x1",
+    width: int | None = None,
+    groups: int = 1,
 ) -> keras.KerasTensor:
     """The ResNet-50/101/152 block of keras.applications (ResNet v1).
 
-    1x1 (`filters`, stride here as in keras.applications) -> 3x3 -> 1x1
-    (`4 * filters`), each with BatchNorm, ReLU after the first two; the
-    attention block on the branch; add the shortcut; ReLU.
+    1x1 (`width`, stride here as in keras.applications) -> 3x3 (`width`,
+    `groups`) -> 1x1 (`4 * filters`), each with BatchNorm, ReLU after the
+    first two; the attention block on the branch; add the shortcut; ReLU.
+    `stride_on="3x3"` strides the 3x3 instead (torchvision's and timm's
+    "v1.5"); `width` and `groups` make a ResNeXt block.
 
     Args:
         x: input tensor.
         filters: bottleneck width; the block outputs `4 * filters` channels.
         stride: stride of the first 1x1 conv and of the shortcut.
         shortcut: `"identity"`, `"conv"` (1x1 conv + BN, keras.applications'
-            first block of a stage) or `"pad"` (subsample and zero-pad
-            channels).
+            first block of a stage), `"avg"` (average pool, then 1x1 conv +
+            BN: ResNet-D) or `"pad"` (subsample and zero-pad channels).
         conv_style: a `ConvStyle` (biases, initializer, BatchNorm);
             defaults to keras.applications'.
         attention: anything `keras_chattn.get_attention` takes, or an
@@ -94,6 +114,10 @@ def apply_bottleneck_block(
         conv_outputs: optional list; the outputs of the three main-path
             convolutions (after the first two ReLUs and the last BatchNorm)
             are appended to it.
+        stride_on: `"1x1"` (keras.applications) or `"3x3"`.
+        width: channels of the first two convolutions. Defaults to
+            `filters`.
+        groups: groups of the 3x3 convolution (ResNeXt's cardinality).
 
     Examples:
 
@@ -106,17 +130,27 @@ def apply_bottleneck_block(
         (None, 8, 8, 64)
     """
     spec = placement.attention_spec(attention, attention_kwargs)
+    validation.choice("stride_on", stride_on, STRIDE_ON, ordered=True)
+    width = (
+        filters if width is None else validation.positive_int("width", width)
+    )
+    groups = validation.positive_int("groups", groups)
     conv_style, residual = _begin(
         x, 4 * filters, stride, shortcut, conv_style, name
     )
-    x = conv_style.conv_bn(x, filters, 1, stride, f"{name}_1")
+    first_stride, second_stride = (
+        (stride, 1) if stride_on == "1x1" else (1, stride)
+    )
+    x = conv_style.conv_bn(x, width, 1, first_stride, f"{name}_1")
     first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     if placement.goes(spec, "replace_conv"):
         second = spec.apply_conv(
-            first, filters, 1, f"{name}_2_attention", conv_style
+            first, width, second_stride, f"{name}_2_attention", conv_style
         )
     else:
-        x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
+        x = _conv3x3_bn(
+            first, width, second_stride, conv_style, spec, name, "2", groups
+        )
         second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = conv_style.conv_bn(second, 4 * filters, 1, 1, f"{name}_3")
     return finish_residual(
@@ -134,6 +168,7 @@ def apply_basic_block(
     attention_kwargs: dict[str, Any] | None = None,
     name: str | None = None,
     conv_outputs: list | None = None,
+    relu_before_attention: bool = False,
 ) -> keras.KerasTensor:
     """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
 
@@ -155,6 +190,9 @@ def apply_basic_block(
         conv_outputs: optional list; the outputs of the two main-path
             convolutions (after the first ReLU and the second BatchNorm) are
             appended to it.
+        relu_before_attention: a ReLU after the second BatchNorm, before
+            the attention block and the addition (the SE authors' released
+            SE-ResNet-18/34, timm's `legacy_seresnet18/34`).
 
     Examples:
 
@@ -179,13 +217,17 @@ def apply_basic_block(
         x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
         first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
+    if relu_before_attention:
+        x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
     return finish_residual(x, residual, [first], spec, name, conv_outputs)
 
 
-def _conv3x3_bn(x, filters, stride, conv_style, spec, name, index):
+def _conv3x3_bn(x, filters, stride, conv_style, spec, name, index, groups=1):
     """The 3x3 conv `{name}_{index}_conv` and its BatchNorm, with an
     `"after_3x3"` block (SimAM) between them."""
-    x = conv_style.conv(x, filters, 3, stride, f"{name}_{index}_conv")
+    x = conv_style.conv(
+        x, filters, 3, stride, f"{name}_{index}_conv", groups=groups
+    )
     if placement.goes(spec, "after_3x3"):
         x = spec.apply(x, f"{name}_attention")
     return conv_style.batchnorm(x, f"{name}_{index}_bn")

@@ -48,7 +48,7 @@ PYTHON_PAGES = [
     if any(b.language == "python" for b in code_blocks(page))
 ]
 # Blocks that cannot run here, with the reason each shows its reader.
-EXPECTED_NOT_RUN = 4
+EXPECTED_NOT_RUN = 6
 
 RUNNER = """
 import json, sys, traceback
@@ -105,6 +105,10 @@ def check_command(command):
                 ), command
             elif token == "-n":
                 assert rest.pop(0).isdigit(), command
+            elif token == "-k":
+                assert rest.pop(0), command  # a keyword expression
+            elif token in ("-s", "-q", "-v"):
+                continue
             else:
                 assert (REPO / token).exists(), f"{command}: no {token}"
     elif tokens[0] == "python" and tokens[1].endswith(".py"):

@@ -236,6 +236,6 @@ def test_small_cnn_bad_arguments(kwargs, message):
 def test_basic_block_refuses_an_unknown_shortcut():
     with pytest.raises(
         ValueError,
-        match=r"shortcut must be one of \['conv', 'identity', 'pad'\]",
+        match=r"shortcut must be one of \['avg', 'conv', 'identity', 'pad'\]",
     ):
         models.apply_basic_block(keras.Input((8, 8, 4)), 8, shortcut="A")
