@@ -5,7 +5,7 @@
 - `backup`: `Backup` (Keras' `BackupAndRestore`, whole at every kill,
   refusing another run's backup, locking its folder), `epochs_done`;
 - `best_model`: `BestModel` (Keras' `ModelCheckpoint`, replaced whole);
-- `run_folder`: `run_folder`, a run's folder locked and checked;
+- `folders`: `run_folder`, a run's folder locked and checked;
 - `history`: `EpochLog` (Keras' `CSVLogger`, one row per epoch across
   resumes), `EpochDetails`, `read_history`;
 - `losses`: `SparseSmoothedCrossentropy`;
@@ -21,6 +21,11 @@ from keras_chattn.training.backup import epochs_done
 from keras_chattn.training.best_model import BestModel
 from keras_chattn.training.distribute import STRATEGIES
 from keras_chattn.training.distribute import distribution_scope
+from keras_chattn.training.folders import BACKUP
+from keras_chattn.training.folders import BEST_MODEL
+from keras_chattn.training.folders import HISTORY
+from keras_chattn.training.folders import REFUSALS
+from keras_chattn.training.folders import run_folder
 from keras_chattn.training.history import EpochDetails
 from keras_chattn.training.history import EpochLog
 from keras_chattn.training.history import HistoryError
@@ -31,11 +36,6 @@ from keras_chattn.training.recipe import TrainingRecipe
 from keras_chattn.training.recipe import cifar_recipe
 from keras_chattn.training.recipe import make_schedule
 from keras_chattn.training.recipe import run_callbacks
-from keras_chattn.training.run_folder import BACKUP
-from keras_chattn.training.run_folder import BEST_MODEL
-from keras_chattn.training.run_folder import HISTORY
-from keras_chattn.training.run_folder import REFUSALS
-from keras_chattn.training.run_folder import run_folder
 from keras_chattn.training.schedule import WarmupSchedule
 
 __all__ = [

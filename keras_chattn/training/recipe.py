@@ -8,15 +8,15 @@ import keras
 
 from keras_chattn.training.backup import Backup
 from keras_chattn.training.best_model import BestModel
+from keras_chattn.training.folders import BACKUP
+from keras_chattn.training.folders import BEST_MODEL
+from keras_chattn.training.folders import HISTORY
+from keras_chattn.training.folders import LOGS
 from keras_chattn.training.history import EpochDetails
 from keras_chattn.training.history import EpochLog
 from keras_chattn.training.history import best_logged
 from keras_chattn.training.losses import SparseSmoothedCrossentropy
 from keras_chattn.training.optimizers import ScaledSGD
-from keras_chattn.training.run_folder import BACKUP
-from keras_chattn.training.run_folder import BEST_MODEL
-from keras_chattn.training.run_folder import HISTORY
-from keras_chattn.training.run_folder import LOGS
 from keras_chattn.utils import validation
 from keras_chattn.utils.environment import tensorboard_available
 from keras_chattn.utils.types import PathLike
