@@ -214,9 +214,10 @@ def timm_resnet(
 
     Example:
 
+        >>> import numpy as np
         >>> from keras_chattn.models import timm_resnet
         >>> model = timm_resnet("seresnet50", input_shape=(64, 64, 3))
-        >>> model.count_params() - 4 * 26_560  # timm's: no BN statistics
+        >>> sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         28088024
     """
     arch = architecture(name)
