@@ -51,8 +51,7 @@ class TimmArchitecture:
     legacy: bool = False  # timm's senet.py: its key names and max pool
 
 
-def _resnet(block, layers, **options):
-    return TimmArchitecture(block, layers, **options)
+_resnet = TimmArchitecture  # short, for the table below
 
 
 D = {"stem": "deep", "avg_down": True}
@@ -128,6 +127,12 @@ def architecture(name: str) -> TimmArchitecture:
     """The architecture of a timm name (a pretrained tag after a dot, as
     in "seresnet50.a1_in1k", is ignored); refuses names it does not know,
     listing those it does."""
+    return TIMM_ARCHITECTURES[base_name(name)]
+
+
+def base_name(name: str) -> str:
+    """The architecture part of a timm name ("seresnet50" of
+    "seresnet50.a1_in1k"), refusing names `TIMM_ARCHITECTURES` lacks."""
     if not isinstance(name, str):
         raise ValueError(
             f"name must be a timm architecture name (str). Received: "
@@ -140,7 +145,7 @@ def architecture(name: str) -> TimmArchitecture:
             f"{sorted(TIMM_ARCHITECTURES)} (with an optional pretrained tag "
             f"after a dot). Received: name={name!r}"
         )
-    return TIMM_ARCHITECTURES[base]
+    return base
 
 
 def _stem(kind, conv_style):
@@ -229,23 +234,19 @@ def timm_resnet(
         symmetric_padding=True,
     )
     bottleneck = arch.block == "bottleneck"
-    first_shortcut = "conv" if bottleneck else "identity"
+    downsample = "avg" if arch.avg_down else "conv"
+    # The first stage keeps the size: a shortcut only where the width grows.
+    first_shortcut = downsample if bottleneck else "identity"
     stages = [
         Stage(
             f"conv{index + 2}",
             64 * 2**index,
             blocks,
             stride=1 if index == 0 else 2,
-            shortcut=(
-                first_shortcut
-                if index == 0
-                else ("avg" if arch.avg_down else "conv")
-            ),
+            shortcut=first_shortcut if index == 0 else downsample,
         )
         for index, blocks in enumerate(arch.layers)
     ]
-    if arch.avg_down and bottleneck:
-        stages[0] = dataclasses.replace(stages[0], shortcut="avg")
     if bottleneck:
         block = _bottleneck(arch)
     else:  # the legacy SE-ResNet-18/34 add a ReLU before SE
@@ -273,7 +274,7 @@ def timm_resnet(
         attention=arch.attention,
         attention_kwargs=arch.attention_kwargs,
         conv_style=style,
-        name=name.split(".", 1)[0].strip().lower(),
+        name=base_name(name),
     )
 
 

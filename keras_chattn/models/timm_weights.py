@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from keras_chattn.models.timm_resnets import architecture
+from keras_chattn.models.timm_resnets import base_name
 from keras_chattn.models.timm_resnets import timm_resnet
 from keras_chattn.utils.types import PathLike
 
@@ -315,7 +316,7 @@ def from_timm(
         )
         ```
     """
-    base = architecture(name) and name.split(".", 1)[0].strip().lower()
+    base = base_name(name)
     if checkpoint is None:
         tag = name.split(".", 1)[1] if "." in name else DEFAULT_TAGS[base]
         checkpoint = download(f"{base}.{tag}")
