@@ -8,8 +8,18 @@ Every trial builds the chosen model (default a CIFAR ResNet-20) with one
 block from --blocks and that block's own search space (SE/CBAM/BA reduction,
 CBAM kernel size, CC EMP and variant, C3 reduction) plus the learning rate,
 trains it for --epochs on the tf.data pipeline and is ranked by validation
-accuracy. At the end --directory (default runs/tune-<time>) holds
-results.csv, trials.png, best_hyperparameters.json and search/best_model.keras
+accuracy. Placement is searched too with --per-stage (a block, or none,
+per stage), --positions (where in the residual block: all, or e.g.
+standard,post,identity) and --every (e.g. 1,2: a block in every residual
+block or every other one):
+
+    python examples/tune_cifar10.py --per-stage --positions all \
+        --every 1,2 --blocks none,se,cbam ...
+
+The best configuration is printed as one line; `AttentionHyperModel(...)
+.rebuild(line)` builds it again. At the end --directory (default
+runs/tune-<time>) holds results.csv, trials.png, best_hyperparameters.json
+and search/best_model.keras
 (load it after `import keras_chattn`), and the table is printed.
 
 Interrupted? Run the same command with --resume: completed trials are kept
@@ -64,6 +74,22 @@ def parse_arguments(argv=None):
         default=None,
         help="comma-separated blocks to choose from, e.g. none,se,cbam "
         "(unset: all registered blocks and none)",
+    )
+    parser.add_argument(
+        "--per-stage",
+        action="store_true",
+        help="search a block (or none) for each stage",
+    )
+    parser.add_argument(
+        "--positions",
+        default="standard",
+        help="comma-separated positions in the residual block to search "
+        "(standard, pre, post, identity, after_conv1, after_conv2), or all",
+    )
+    parser.add_argument(
+        "--every",
+        default="1",
+        help="comma-separated values of attention_every to search, e.g. 1,2",
     )
     parser.add_argument(
         "--model",
@@ -121,6 +147,16 @@ def parse_arguments(argv=None):
     return args
 
 
+def _integers(flag, text):
+    try:
+        return [int(value) for value in text.split(",")]
+    except ValueError:
+        raise SystemExit(
+            f"{flag} must be comma-separated integers, e.g. 1,2. "
+            f"Received: {text!r}"
+        ) from None
+
+
 def main(argv=None, callbacks=()):
     args = parse_arguments(argv)
     keras.utils.set_random_seed(args.seed)
@@ -142,6 +178,11 @@ def main(argv=None, callbacks=()):
             blocks=blocks,
             epochs=args.epochs,
             steps_per_epoch=len(train),
+            per_stage=args.per_stage,
+            positions=(
+                "all" if args.positions == "all" else args.positions.split(",")
+            ),
+            every=_integers("--every", args.every),
         )
         results = tuning.search(
             train,

@@ -5,7 +5,8 @@ Modules, one job each:
 - `block_table`: where builders and `add_attention` put each block
   (`register_placement`), and the blocks' position rules;
 - `placement`: `AttentionSpec` and `resolve_attention`, decided once per
-  builder from the table;
+  builder from the table; `positions`: where inside a residual block
+  (`attention_position`) and in which blocks (`attention_every`);
 - `resnet_builder`: `ResNet` and `Stage`, the one stage loop of every
   ResNet; the families on it: `imagenet_resnets` (`resnet`, `ResNet18`
   ... `ResNet152`), `cifar_resnets` (`cifar_resnet`, `CifarResNet20` ...),
@@ -17,7 +18,8 @@ Modules, one job each:
 - `inputs`, `conv_style`, `shortcut`, `heads`, `weights`: the input, the
   convolutions and BatchNorms, the option-A shortcut, the top, the
   `weights=` argument;
-- `registry`: builders by name; `costs` and `summary`: what each block
+- `registry`: builders by name (`attention_layout`: a builder's block
+  form and stages); `costs` and `summary`: what each block
   costs;
 - `timm_resnets` (`timm_resnet`, `TIMM_ARCHITECTURES`) and `timm_weights`
   (`from_timm`): timm's pretrained attention ResNets on our builder;
@@ -42,7 +44,9 @@ from keras_chattn.models.imagenet_resnets import resnet
 from keras_chattn.models.placement import AttentionSpec
 from keras_chattn.models.placement import attention_spec
 from keras_chattn.models.plain_blocks import apply_plain_stage
+from keras_chattn.models.positions import POSITIONS
 from keras_chattn.models.registry import MODEL_BUILDERS
+from keras_chattn.models.registry import attention_layout
 from keras_chattn.models.registry import build_model
 from keras_chattn.models.registry import builder_arguments
 from keras_chattn.models.registry import get_model_builder
@@ -72,6 +76,7 @@ __all__ = [
     "CheckpointError",
     "ConvStyle",
     "MODEL_BUILDERS",
+    "POSITIONS",
     "CifarResNet20",
     "CifarResNet32",
     "CifarResNet44",
@@ -90,6 +95,7 @@ __all__ = [
     "apply_basic_block",
     "apply_bottleneck_block",
     "apply_plain_stage",
+    "attention_layout",
     "attention_spec",
     "build_model",
     "builder_arguments",

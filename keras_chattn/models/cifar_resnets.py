@@ -10,8 +10,6 @@ code the C3 and CBAM CIFAR experiments build on
 (akamaster/pytorch_resnet_cifar10); each of these is an argument.
 """
 
-from typing import Any
-
 import keras
 
 from keras_chattn.models.conv_style import ConvStyle
@@ -23,8 +21,11 @@ from keras_chattn.models.resnet_builder import Stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import PathLike
+from keras_chattn.utils.types import PositionArg
 
 SHORTCUTS = ("A", "B")
 
@@ -39,7 +40,9 @@ def cifar_resnet(
     classes: int = 10,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
     shortcut: str = "A",
     head: str = "gap",
     batchnorm_momentum: float = 0.9,
@@ -68,7 +71,9 @@ def cifar_resnet(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage (3 stages).
-        attention_kwargs: keyword arguments for every attention block.
+        attention_kwargs, attention_position, attention_every: the
+            blocks' arguments, where in the residual block and in
+            which blocks, as `ResNet` takes them.
         shortcut: "A" (subsample and zero-pad channels: no parameters, the
             paper's CIFAR choice) or "B" (1x1 conv + BatchNorm) where the
             shape changes.
@@ -137,6 +142,8 @@ def cifar_resnet(
         classifier_activation=classifier_activation,
         attention=attention,
         attention_kwargs=attention_kwargs,
+        attention_position=attention_position,
+        attention_every=attention_every,
         conv_style=conv_style,
         head=head,
         scale="cifar",

@@ -5,8 +5,6 @@ Recognition", CVPR 2016. Layer names and weight shapes follow
 `keras.applications.ResNet50/101/152`, so their weights load unchanged.
 """
 
-from typing import Any
-
 import keras
 
 from keras_chattn.models.conv_style import ConvStyle
@@ -18,7 +16,10 @@ from keras_chattn.models.resnet_builder import Stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import PathLike
+from keras_chattn.utils.types import PositionArg
 
 STEMS = ("imagenet", "cifar")
 
@@ -68,7 +69,9 @@ def resnet(
     classes: int = 1000,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
     stem: str = "imagenet",
     conv_bias: bool = True,
     head: str = "gap",
@@ -97,7 +100,9 @@ def resnet(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one such entry per stage (4 stages).
-        attention_kwargs: keyword arguments for every attention block.
+        attention_kwargs, attention_position, attention_every: the
+            blocks' arguments, where in the residual block and in
+            which blocks, as `ResNet` takes them.
         stem: "imagenet" (7x7/2 conv + 3x3/2 max-pool) or "cifar" (3x3/1
             conv, no pooling, for 32x32 inputs).
         conv_bias: biases in the convolutions: True as in keras.applications,
@@ -163,6 +168,8 @@ def resnet(
         classifier_activation=classifier_activation,
         attention=attention,
         attention_kwargs=attention_kwargs,
+        attention_position=attention_position,
+        attention_every=attention_every,
         conv_style=ConvStyle.checked(conv_bias=conv_bias),
         head=head,
         scale="cifar" if cifar else "imagenet",

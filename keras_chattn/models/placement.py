@@ -17,6 +17,7 @@ import keras
 
 from keras_chattn.layers.registry import create_attention
 from keras_chattn.layers.registry import get_attention
+from keras_chattn.models import positions
 from keras_chattn.models.block_table import SCALES
 from keras_chattn.models.block_table import declared_by
 from keras_chattn.models.block_table import placement_of
@@ -41,6 +42,10 @@ class AttentionSpec:
             override the position's own arguments).
         scale: the network's scale, `"imagenet"` or `"cifar"`, for the
             block's position arguments.
+        position: where in a residual block, one of
+            `keras_chattn.models.positions.POSITIONS`.
+        every: the block goes in every `every`-th residual block of a
+            stage, counting the first.
     """
 
     factory: Callable[..., Any]
@@ -48,10 +53,23 @@ class AttentionSpec:
     takes_features: bool = False
     kwargs: dict = dataclasses.field(default_factory=dict)
     scale: str = "imagenet"
+    position: str = "standard"
+    every: int = 1
 
     def goes(self, placement):
-        """Whether this block goes at a place of kind `placement`."""
-        return self.placement == placement
+        """Whether this block goes at a place of kind `placement` (a block
+        moved to another position goes only there: `at`)."""
+        return self.placement == placement and self.position == "standard"
+
+    def at(self, position):
+        """Whether this block goes at `position`, one of the positions but
+        `"standard"` (which `goes` answers, by kind of place)."""
+        return position != "standard" and self.position == position
+
+    def in_block(self, number):
+        """Whether the `number`-th (from 1) residual block of a stage gets
+        this block."""
+        return (number - 1) % self.every == 0
 
     def position_kwargs(self, input_shape):
         """The block's arguments for this input (from its placement)."""
@@ -129,11 +147,15 @@ def attention_spec(
     attention: AttentionLike | AttentionSpec,
     attention_kwargs: dict[str, Any] | None = None,
     scale: str = "imagenet",
+    position: str = "standard",
+    every: int = 1,
 ) -> AttentionSpec | None:
     """One `AttentionSpec` (or None) for anything `get_attention` takes.
 
     An `AttentionSpec` is returned as it is, so block helpers can take
     either a spec resolved by their builder or a user's name or class.
+    `position` and `every` are checked against the block (see
+    `keras_chattn.models.positions`).
 
     Examples:
 
@@ -162,12 +184,16 @@ def attention_spec(
         return None
     validation.choice("scale", scale, SCALES)
     entry = placement_of(factory)
+    declared = declared_by(factory)
+    block_name = getattr(declared, "__name__", repr(declared))
     return AttentionSpec(
         factory=factory,
         placement=entry.kind,
         takes_features=entry.takes_features,
         kwargs=dict(attention_kwargs or {}),
         scale=scale,
+        position=positions.check_position(position, entry, block_name),
+        every=positions.check_every(every, entry, block_name),
     )
 
 
@@ -184,36 +210,85 @@ def _check_kwargs(attention_kwargs):
         )
 
 
-def resolve_attention(attention, attention_kwargs, num_stages, scale):
+def resolve_attention(
+    attention,
+    attention_kwargs,
+    num_stages,
+    scale,
+    position="standard",
+    every=1,
+):
     """One `AttentionSpec` (or None) per stage of a network.
 
     Args:
         attention: anything `keras_chattn.get_attention` takes, or a list or
             tuple with one such entry per stage (None skips a stage).
-        attention_kwargs: keyword arguments of every block, or None.
+        attention_kwargs: keyword arguments of every block, None, or a list
+            or tuple with one dict (or None) per stage.
         num_stages: how many stages the network has.
         scale: `"imagenet"` or `"cifar"`.
+        position: a position of `keras_chattn.models.positions.POSITIONS`,
+            or a list with one per stage.
+        every: a positive int (blocks in every k-th residual block of a
+            stage), or a list with one per stage.
+
+    Examples:
+
+        >>> specs = resolve_attention(
+        ...     [None, "se", "cbam"], [None, {"reduction": 4}, None], 3,
+        ...     "cifar", position=["standard", "post", "pre"], every=2,
+        ... )
+        >>> specs[0] is None, specs[1].kwargs, specs[2].position
+        (True, {'reduction': 4}, 'pre')
     """
-    if isinstance(attention, (list, tuple)):
-        if len(attention) != num_stages:
-            raise ValueError(
-                f"A per-stage attention list needs one entry per stage "
-                f"({num_stages} here, None to skip a stage). "
-                f"Received: attention={attention!r}"
-            )
-        _check_kwargs(attention_kwargs)
-        if all(get_attention(entry) is None for entry in attention):
-            # Every stage without a block: attention_spec refuses kwargs.
-            return [attention_spec(None, attention_kwargs, scale)] * num_stages
-        return [
-            attention_spec(
-                entry,
-                None if get_attention(entry) is None else attention_kwargs,
-                scale,
-            )
-            for entry in attention
-        ]
-    return [attention_spec(attention, attention_kwargs, scale)] * num_stages
+    blocks = positions.per_stage(
+        "attention",
+        attention,
+        num_stages,
+        lambda value: not isinstance(value, (list, tuple)),
+    )
+    kwargs = positions.per_stage(
+        "attention_kwargs",
+        attention_kwargs,
+        num_stages,
+        positions.is_single_kwargs,
+        "a dict of keyword arguments of the attention block, None, or a "
+        "list with one (dict or None) per stage",
+    )
+    places = positions.per_stage(
+        "attention_position", position, num_stages, positions.is_single_position
+    )
+    everies = positions.per_stage(
+        "attention_every", every, num_stages, positions.is_single_every
+    )
+    if all(_no_block(block) for block in blocks):
+        for arguments in kwargs:
+            attention_spec(None, arguments)  # refuses kwargs without a block
+    specs = []
+    for stage, (block, arguments, place, count) in enumerate(
+        zip(blocks, kwargs, places, everies, strict=True)
+    ):
+        _check_kwargs(arguments)
+        if _no_block(block):
+            if arguments and not positions.is_single_kwargs(attention_kwargs):
+                raise ValueError(
+                    f"attention_kwargs for stage {stage + 1} are the "
+                    "attention block's arguments, and that stage has no "
+                    f"block. Received: attention={attention!r}, "
+                    f"attention_kwargs={attention_kwargs!r}"
+                )
+            positions.check_name(place)
+            positions.check_every(count, None, "no block")
+            specs.append(None)
+            continue
+        specs.append(attention_spec(block, arguments, scale, place, count))
+    return specs
+
+
+def _no_block(attention):
+    return not isinstance(attention, AttentionSpec) and (
+        get_attention(attention) is None
+    )
 
 
 def goes(spec, placement):

@@ -34,7 +34,9 @@ def apply_plain_stage(
     conv_outputs: list | None = None,
     conv_bias: bool = True,
 ) -> keras.KerasTensor:
-    """`convs` 3x3 ReLU convolutions, each followed by its attention block.
+    """`convs` 3x3 ReLU convolutions, each followed by its attention block
+    (every `spec.every`-th one, counting the first, for an `AttentionSpec`
+    with `every`).
 
     Args:
         x: input tensor.
@@ -67,7 +69,8 @@ def apply_plain_stage(
     outputs = []
     for index in range(1, convs + 1):
         conv_name = f"{name}_conv{index}"
-        replaced = placement.goes(spec, "replace_conv") and not (
+        chosen = spec if spec is not None and spec.in_block(index) else None
+        replaced = placement.goes(chosen, "replace_conv") and not (
             first_stage and index == 1
         )
         if replaced:
@@ -86,7 +89,9 @@ def apply_plain_stage(
             x = spec.apply(x, stage_input_name)
         if bridge and index < convs:
             continue  # a bridging block waits for the stage's last conv
-        if placement.goes(spec, "branch") or placement.goes(spec, "after_3x3"):
+        if placement.goes(chosen, "branch") or placement.goes(
+            chosen, "after_3x3"
+        ):
             x = spec.apply(x, f"{conv_name}_attention", features=outputs[:-1])
     if conv_outputs is not None:
         conv_outputs.extend(outputs)

@@ -16,7 +16,9 @@ from keras_chattn.models.imagenet_resnets import ResNet34
 from keras_chattn.models.imagenet_resnets import ResNet50
 from keras_chattn.models.imagenet_resnets import ResNet101
 from keras_chattn.models.imagenet_resnets import ResNet152
+from keras_chattn.models.sequence_resnets import resnet1d
 from keras_chattn.models.small_networks import small_cnn
+from keras_chattn.models.small_networks import small_cnn_stages
 from keras_chattn.models.vgg_networks import VGG16
 from keras_chattn.models.vgg_networks import VGG19
 
@@ -35,6 +37,48 @@ MODEL_BUILDERS = {
     "vgg19": VGG19,
     "small_cnn": small_cnn,
 }
+# Builders of other inputs than images, by name (for hypermodels and
+# `build_model`; the image examples list MODEL_BUILDERS only).
+SERIES_BUILDERS = {"resnet1d": resnet1d}
+
+
+# Each builder's residual block (which attention positions it has, see
+# keras_chattn.models.positions) and its number of stages (None: from its
+# `dataset`, small_cnn's).
+BUILDER_LAYOUTS = {
+    "resnet18": ("basic", 4),
+    "resnet34": ("basic", 4),
+    "resnet50": ("bottleneck", 4),
+    "resnet101": ("bottleneck", 4),
+    "resnet152": ("bottleneck", 4),
+    "cifar_resnet20": ("basic", 3),
+    "cifar_resnet32": ("basic", 3),
+    "cifar_resnet44": ("basic", 3),
+    "cifar_resnet56": ("basic", 3),
+    "cifar_resnet110": ("basic", 3),
+    "vgg16": ("plain", 5),
+    "vgg19": ("plain", 5),
+    "small_cnn": ("plain", None),
+    "resnet1d": ("sequence", 3),
+}
+
+
+def attention_layout(name: str, **builder_kwargs: Any) -> tuple[str, int]:
+    """(block form, stages) of the builder registered as `name`: the
+    positions its blocks have (`keras_chattn.models.positions.
+    FORM_POSITIONS`) and how many per-stage entries it takes.
+
+    Examples:
+
+        >>> from keras_chattn.models import attention_layout
+        >>> attention_layout("resnet50"), attention_layout("small_cnn")
+        (('bottleneck', 4), ('plain', 4))
+    """
+    get_model_builder(name)
+    form, stages = BUILDER_LAYOUTS[name.lower()]
+    if stages is None:
+        stages = small_cnn_stages(builder_kwargs.get("dataset", "cifar10"))
+    return form, stages
 
 
 def get_model_builder(name: str) -> Callable[..., keras.Model]:
@@ -47,12 +91,12 @@ def get_model_builder(name: str) -> Callable[..., keras.Model]:
         'CifarResNet20'
     """
     key = name.lower() if isinstance(name, str) else None
-    if key not in MODEL_BUILDERS:
+    builders = {**MODEL_BUILDERS, **SERIES_BUILDERS}
+    if key not in builders:
         raise ValueError(
-            f"model must be one of {sorted(MODEL_BUILDERS)}. "
-            f"Received: model={name!r}"
+            f"model must be one of {sorted(builders)}. Received: model={name!r}"
         )
-    return MODEL_BUILDERS[key]
+    return builders[key]
 
 
 def builder_arguments(name: str) -> tuple[str, ...]:

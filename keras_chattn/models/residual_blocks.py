@@ -23,6 +23,7 @@ from typing import Any
 import keras
 
 from keras_chattn.models import placement
+from keras_chattn.models import positions
 from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.models.shortcut import ChannelPadShortcut
 from keras_chattn.utils import layout
@@ -65,15 +66,33 @@ def _begin(x, filters, stride, shortcut, conv_style, name):
     return conv_style, pad(x)
 
 
+def at_position(x, spec, position, name):
+    """A block moved to `position` (see `keras_chattn.models.positions`)
+    on `x` (`{name}_attention`); `x` unchanged elsewhere."""
+    if spec is not None and spec.at(position):
+        return spec.apply(x, f"{name}_attention")
+    return x
+
+
+def start_residual(x, residual, spec, name, form):
+    """The `"pre"` and `"identity"` positions: (branch input, shortcut)."""
+    if spec is not None:
+        positions.check_form(spec.position, form, f"a {form} block")
+    residual = at_position(residual, spec, "identity", name)
+    return at_position(x, spec, "pre", name), residual
+
+
 def finish_residual(x, residual, features, spec, name, conv_outputs):
-    """Attention on the branch, the addition and the output ReLU."""
+    """Attention on the branch, the addition and the output ReLU (and a
+    block moved `"post"` after them)."""
     features = [*features, x]
     if conv_outputs is not None:
         conv_outputs.extend(features)
     if placement.goes(spec, "branch"):
         x = spec.apply(x, f"{name}_attention", features=features[:-1])
     x = keras.layers.Add(name=f"{name}_add")([residual, x])
-    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+    x = keras.layers.Activation("relu", name=f"{name}_out")(x)
+    return at_position(x, spec, "post", name)
 
 
 def apply_bottleneck_block(
@@ -89,6 +108,7 @@ def apply_bottleneck_block(
     stride_on: str = "1x1",
     width: int | None = None,
     groups: int = 1,
+    attention_position: str = "standard",
 ) -> keras.KerasTensor:
     """The ResNet-50/101/152 block of keras.applications (ResNet v1).
 
@@ -118,6 +138,9 @@ def apply_bottleneck_block(
         width: channels of the first two convolutions. Defaults to
             `filters`.
         groups: groups of the 3x3 convolution (ResNeXt's cardinality).
+        attention_position: where the block goes (one of
+            `keras_chattn.models.positions.POSITIONS`; an `AttentionSpec`
+            carries its own).
 
     Examples:
 
@@ -129,7 +152,9 @@ def apply_bottleneck_block(
         >>> tuple(y.shape)
         (None, 8, 8, 64)
     """
-    spec = placement.attention_spec(attention, attention_kwargs)
+    spec = placement.attention_spec(
+        attention, attention_kwargs, position=attention_position
+    )
     validation.choice("stride_on", stride_on, STRIDE_ON, ordered=True)
     width = (
         filters if width is None else validation.positive_int("width", width)
@@ -138,11 +163,13 @@ def apply_bottleneck_block(
     conv_style, residual = _begin(
         x, 4 * filters, stride, shortcut, conv_style, name
     )
+    x, residual = start_residual(x, residual, spec, name, "bottleneck")
     first_stride, second_stride = (
         (stride, 1) if stride_on == "1x1" else (1, stride)
     )
     x = conv_style.conv_bn(x, width, 1, first_stride, f"{name}_1")
     first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    first = at_position(first, spec, "after_conv1", name)
     if placement.goes(spec, "replace_conv"):
         second = spec.apply_conv(
             first, width, second_stride, f"{name}_2_attention", conv_style
@@ -152,6 +179,7 @@ def apply_bottleneck_block(
             first, width, second_stride, conv_style, spec, name, "2", groups
         )
         second = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)
+    second = at_position(second, spec, "after_conv2", name)
     x = conv_style.conv_bn(second, 4 * filters, 1, 1, f"{name}_3")
     return finish_residual(
         x, residual, [first, second], spec, name, conv_outputs
@@ -169,6 +197,7 @@ def apply_basic_block(
     name: str | None = None,
     conv_outputs: list | None = None,
     relu_before_attention: bool = False,
+    attention_position: str = "standard",
 ) -> keras.KerasTensor:
     """The two-3x3-conv block of ResNet-18/34 and the CIFAR ResNets.
 
@@ -193,6 +222,9 @@ def apply_basic_block(
         relu_before_attention: a ReLU after the second BatchNorm, before
             the attention block and the addition (the SE authors' released
             SE-ResNet-18/34, timm's `legacy_seresnet18/34`).
+        attention_position: where the block goes (one of
+            `keras_chattn.models.positions.POSITIONS` but `"after_conv2"`,
+            the standard place here; an `AttentionSpec` carries its own).
 
     Examples:
 
@@ -205,10 +237,13 @@ def apply_basic_block(
         >>> tuple(y.shape)
         (None, 4, 4, 32)
     """
-    spec = placement.attention_spec(attention, attention_kwargs)
+    spec = placement.attention_spec(
+        attention, attention_kwargs, position=attention_position
+    )
     conv_style, residual = _begin(
         x, filters, stride, shortcut, conv_style, name
     )
+    x, residual = start_residual(x, residual, spec, name, "basic")
     if placement.goes(spec, "replace_conv"):
         first = spec.apply_conv(
             x, filters, stride, f"{name}_1_attention", conv_style
@@ -216,6 +251,7 @@ def apply_basic_block(
     else:
         x = conv_style.conv_bn(x, filters, 3, stride, f"{name}_1")
         first = keras.layers.Activation("relu", name=f"{name}_1_relu")(x)
+    first = at_position(first, spec, "after_conv1", name)
     x = _conv3x3_bn(first, filters, 1, conv_style, spec, name, "2")
     if relu_before_attention:
         x = keras.layers.Activation("relu", name=f"{name}_2_relu")(x)

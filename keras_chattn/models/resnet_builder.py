@@ -12,7 +12,6 @@ and a `"head"` block (DANet) after the last.
 import dataclasses
 from collections.abc import Callable
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 
@@ -24,7 +23,10 @@ from keras_chattn.models.conv_style import ConvStyle
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import PathLike
+from keras_chattn.utils.types import PositionArg
 
 # Where a stage's "stage_input" block goes: before the stage (its name
 # `{prefix}_attention`), or inside the first block's helper (the 1-D
@@ -67,7 +69,9 @@ def ResNet(
     classes: int = 1000,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
     conv_style: ConvStyle | None = None,
     head: str = "gap",
     scale: str = "imagenet",
@@ -95,7 +99,12 @@ def ResNet(
         classifier_activation: as keras.applications.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per stage (None skips a stage).
-        attention_kwargs: keyword arguments of every attention block.
+        attention_kwargs: keyword arguments of every attention block, or a
+            list with one dict (or None) per stage.
+        attention_position: where in each residual block (see
+            `keras_chattn.models.positions`), or a list with one per stage.
+        attention_every: a block in every k-th residual block of a stage
+            (counting the first), or a list with one k per stage.
         conv_style: the convolutions' and BatchNorms' settings.
         head: `"gap"`, `"bridge"` or `"bridge_stages"` (see `resnet`).
         scale: `"imagenet"` or `"cifar"`, for the blocks' position rules.
@@ -141,7 +150,12 @@ def ResNet(
         spatial_dims=len(default_input_shape) - 1,
     )
     specs = placement.resolve_attention(
-        attention, attention_kwargs, len(stages), scale=scale
+        attention,
+        attention_kwargs,
+        len(stages),
+        scale=scale,
+        position=attention_position,
+        every=attention_every,
     )
     if len(default_input_shape) != 3:
         form = f"{len(default_input_shape) - 1}-D"
@@ -183,13 +197,14 @@ def _stage(x, stage, spec, block, conv_style, conv_outputs, index, at):
         extra["input_attention"] = "after_first_conv" if index == 0 else "input"
     for number in range(1, stage.blocks + 1):
         first = number == 1
+        chosen = spec if spec is not None and spec.in_block(number) else None
         x = block(
             x,
             stage.filters,
             stride=stage.stride if first else 1,
             shortcut=stage.shortcut if first else "identity",
             conv_style=conv_style,
-            attention=spec,
+            attention=chosen,
             name=stage.block_name(number),
             conv_outputs=conv_outputs,
             **extra,

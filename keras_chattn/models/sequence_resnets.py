@@ -15,21 +15,25 @@ classifier.
 import dataclasses
 import functools
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 
 from keras_chattn.models import placement
 from keras_chattn.models.conv_style import ConvStyle
+from keras_chattn.models.residual_blocks import at_position
 from keras_chattn.models.residual_blocks import finish_residual
+from keras_chattn.models.residual_blocks import start_residual
 from keras_chattn.models.resnet_builder import ResNet
 from keras_chattn.models.resnet_builder import Stage
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import PathLike
+from keras_chattn.utils.types import PositionArg
 
 
 def _positive_ints(name, values):
@@ -69,6 +73,9 @@ def apply_sequence_block(
     `"stage_input"` block (C3) at the block's input (`{name}_input_
     attention`), or with `input_attention="after_first_conv"` (the first
     block, which sees the raw series) after its first convolution's ReLU.
+    A block moved to another position (`keras_chattn.models.positions`)
+    goes there: `"after_conv1"`/`"after_conv2"` after the first/second
+    convolution's ReLU.
     """
     spec = placement.attention_spec(attention)
     data_format = layout.image_data_format()
@@ -77,6 +84,7 @@ def apply_sequence_block(
         residual = conv_style.conv_bn(x, filters, 1, 1, f"{name}_0")
     else:
         residual = conv_style.batchnorm(x, f"{name}_0_bn")
+    x, residual = start_residual(x, residual, spec, name, "sequence")
     input_block = placement.goes(spec, "stage_input")
     if input_block and input_attention == "input":
         x = spec.apply(x, f"{name}_input_attention")
@@ -95,6 +103,7 @@ def apply_sequence_block(
                 and input_attention == "after_first_conv"
             ):
                 x = spec.apply(x, f"{name}_input_attention")
+            x = at_position(x, spec, f"after_conv{index}", name)
             features.append(x)
     return finish_residual(x, residual, features, spec, name, conv_outputs)
 
@@ -108,7 +117,9 @@ def resnet1d(
     classes: int = 2,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
     filters: Sequence[int] = (64, 128, 128),
     kernel_sizes: Sequence[int] = (8, 5, 3),
     batchnorm_momentum: float = 0.99,
@@ -141,7 +152,9 @@ def resnet1d(
         classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per block (None skips a block).
-        attention_kwargs: keyword arguments of every attention block.
+        attention_kwargs, attention_position, attention_every: the
+            blocks' arguments, where in the residual block and in
+            which blocks, as `ResNet` takes them.
         filters: the width of each residual block. Defaults to
             `(64, 128, 128)`.
         kernel_sizes: the kernel sizes of a block's convolutions. Defaults
@@ -190,6 +203,8 @@ def resnet1d(
         classifier_activation=classifier_activation,
         attention=attention,
         attention_kwargs=attention_kwargs,
+        attention_position=attention_position,
+        attention_every=attention_every,
         conv_style=dataclasses.replace(conv_style, spatial_dims=1),
         scale="cifar",
         default_input_shape=(None, 1),

@@ -8,8 +8,6 @@ channels doubling after each pool; head FC(128, relu), FC(classes, softmax)
 on the flattened last map; the attention block after every Conv2D.
 """
 
-from typing import Any
-
 import keras
 
 from keras_chattn.models import heads
@@ -20,6 +18,8 @@ from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import PathLike
 
 # dataset: (input shape, classes, stages, convs per stage, pool, growth)
@@ -28,6 +28,12 @@ _CONFIGS = {
     "cifar10": ((32, 32, 3), 10, 4, 1, 2, 2),
     "cifar100": ((32, 32, 3), 100, 4, 2, 2, 2),
 }
+
+
+def small_cnn_stages(dataset: str = "cifar10") -> int:
+    """How many stages `small_cnn(dataset)` has (one per pool)."""
+    validation.choice("dataset", dataset, tuple(_CONFIGS))
+    return _CONFIGS[dataset][2]
 
 
 def small_cnn(
@@ -41,7 +47,8 @@ def small_cnn(
     classes: int | None = None,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_every: EveryArg = 1,
     head: str = "gap",
     conv_bias: bool = True,
     name: str | None = None,
@@ -69,7 +76,10 @@ def small_cnn(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage.
-        attention_kwargs: keyword arguments for every attention block.
+        attention_kwargs: keyword arguments of every attention block, or
+            a list with one dict (or None) per stage.
+        attention_every: a block after every k-th convolution of a
+            stage (counting the first), or one k per stage.
         head: "gap" (the network's own Flatten top), "bridge"
             (`CrossLayerPooling`, named `bridge_pool`, over the output of
             every convolution, in place of the Flatten: the enhanced
@@ -105,7 +115,11 @@ def small_cnn(
     )
     heads.check_flatten_size(inputs, top, name)
     specs = placement.resolve_attention(
-        attention, attention_kwargs, stages, scale="cifar"
+        attention,
+        attention_kwargs,
+        stages,
+        scale="cifar",
+        every=attention_every,
     )
     x = inputs
     stage_outputs = []

@@ -5,8 +5,6 @@ Large-Scale Image Recognition", ICLR 2015. Layer names and weight shapes
 follow `keras.applications.VGG16/VGG19`, so their weights load unchanged.
 """
 
-from typing import Any
-
 import keras
 
 from keras_chattn.models import heads
@@ -18,6 +16,8 @@ from keras_chattn.models.plain_blocks import apply_plain_stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import PathLike
 
 _CONVS_PER_BLOCK = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
@@ -34,7 +34,8 @@ def vgg(
     classes: int = 1000,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_every: EveryArg = 1,
     head: str = "gap",
     conv_bias: bool = True,
     name: str | None = None,
@@ -60,7 +61,10 @@ def vgg(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per block (5 blocks).
-        attention_kwargs: keyword arguments for every attention block.
+        attention_kwargs: keyword arguments of every attention block, or
+            a list with one dict (or None) per stage.
+        attention_every: a block after every k-th convolution of a
+            stage (counting the first), or one k per stage.
         head: "gap" (the network's own Flatten top), "bridge"
             (`CrossLayerPooling`, named `bridge_pool`, over the output of
             every convolution, in place of the Flatten: the enhanced
@@ -99,7 +103,11 @@ def vgg(
     )
     heads.check_flatten_size(inputs, top, name)
     specs = placement.resolve_attention(
-        attention, attention_kwargs, 5, scale="imagenet"
+        attention,
+        attention_kwargs,
+        5,
+        scale="imagenet",
+        every=attention_every,
     )
     x = inputs
     stage_outputs = []

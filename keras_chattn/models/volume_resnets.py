@@ -12,7 +12,6 @@ stages after the first starting with a stride-2 block whose shortcut is a
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 
@@ -23,8 +22,11 @@ from keras_chattn.models.resnet_builder import Stage
 from keras_chattn.utils import validation
 from keras_chattn.utils.types import ActivationLike
 from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
 from keras_chattn.utils.types import InitializerLike
 from keras_chattn.utils.types import PathLike
+from keras_chattn.utils.types import PositionArg
 
 STAGE_BLOCKS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
@@ -50,7 +52,9 @@ def resnet3d(
     classes: int = 400,
     classifier_activation: ActivationLike | None = "softmax",
     attention: AttentionArg = None,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention_kwargs: AttentionKwargs = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
     widths: Sequence[int] = (64, 128, 256, 512),
     stem_strides: Sequence[int] = (1, 2, 2),
     batchnorm_momentum: float = 0.9,
@@ -83,7 +87,9 @@ def resnet3d(
         classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per stage.
-        attention_kwargs: keyword arguments of every attention block.
+        attention_kwargs, attention_position, attention_every: the
+            blocks' arguments, where in the residual block and in
+            which blocks, as `ResNet` takes them.
         widths: the four stages' filters. Defaults to `(64, 128, 256, 512)`
             (smaller widths for small volumes and tests).
         stem_strides: strides of the stem convolution. Defaults to
@@ -167,6 +173,8 @@ def resnet3d(
         classifier_activation=classifier_activation,
         attention=attention,
         attention_kwargs=attention_kwargs,
+        attention_position=attention_position,
+        attention_every=attention_every,
         conv_style=dataclasses.replace(conv_style, spatial_dims=3),
         scale="imagenet",
         default_input_shape=(16, 112, 112, 3),

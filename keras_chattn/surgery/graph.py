@@ -201,11 +201,11 @@ def block_outputs(model):
         for node in branch.add._inbound_nodes:
             if any(t is branch.branch for t in node.input_tensors):
                 tensor = node.outputs[0]
-        consumers = _consumers(model, tensor)
-        if len(consumers) == 1 and isinstance(
-            consumers[0][0], (keras.layers.Activation, keras.layers.ReLU)
+        found = consumers(model, tensor)
+        if len(found) == 1 and isinstance(
+            found[0][0], (keras.layers.Activation, keras.layers.ReLU)
         ):
-            tensor = consumers[0][1].outputs[0]
+            tensor = found[0][1].outputs[0]
         outputs.append(tensor)
     return outputs
 
@@ -220,7 +220,7 @@ def _residual_stage_ends(model):
     return ends
 
 
-def _consumers(model, tensor):
+def consumers(model, tensor):
     """(operation, node) of every use of `tensor` in `model`."""
     found = []
     for operation in model.operations:

@@ -8,7 +8,7 @@ weights copied after the rebuild), so training the new model leaves the
 original untouched.
 """
 
-import re
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -16,11 +16,16 @@ from typing import Any
 import keras
 
 from keras_chattn.layers.identity_start import IdentityStart
+from keras_chattn.layers.registry import get_attention
 from keras_chattn.models import block_table
 from keras_chattn.models import placement
 from keras_chattn.surgery import graph
+from keras_chattn.surgery import places
 from keras_chattn.utils import validation
-from keras_chattn.utils.types import AttentionLike
+from keras_chattn.utils.types import AttentionArg
+from keras_chattn.utils.types import AttentionKwargs
+from keras_chattn.utils.types import EveryArg
+from keras_chattn.utils.types import PositionArg
 
 # Every place of the builders' table but "replace_conv": a block that is a
 # convolution needs the network built around it.
@@ -29,11 +34,13 @@ SUPPORTED = tuple(p for p in block_table.PLACEMENTS if p != "replace_conv")
 
 def add_attention(
     model: keras.Model,
-    attention: AttentionLike,
-    attention_kwargs: dict[str, Any] | None = None,
+    attention: AttentionArg,
+    attention_kwargs: AttentionKwargs = None,
     where: str | Sequence[str] = "auto",
     start_as_identity: bool = False,
     name_prefix: str | None = None,
+    attention_position: PositionArg = "standard",
+    attention_every: EveryArg = 1,
 ) -> keras.Model:
     """A copy of `model` with attention blocks inserted.
 
@@ -41,8 +48,11 @@ def add_attention(
         model: a functional `keras.Model` (a functional model nested in it,
             such as a keras.applications backbone in a classifier, gets its
             blocks too).
-        attention: anything `keras_chattn.get_attention` takes.
-        attention_kwargs: keyword arguments of every block.
+        attention: anything `keras_chattn.get_attention` takes, or (with
+            `where="auto"`) a list with one entry per stage (None skips a
+            stage).
+        attention_kwargs: keyword arguments of every block, or a list with
+            one dict (or None) per stage.
         where: `"auto"` (see below), a list of layer names (a block after
             each), or a callable `layer -> bool` (a block after each layer
             it accepts).
@@ -50,6 +60,12 @@ def add_attention(
             new model computes exactly what `model` did until training
             moves the wrappers' gates.
         name_prefix: prepended to every new block's name.
+        attention_position: where in each residual block, as the builders
+            take it (`keras_chattn.models.positions`): `"standard"`,
+            `"pre"`, `"post"`, `"identity"`, `"after_conv1"`,
+            `"after_conv2"`; or one per stage.
+        attention_every: a block in every k-th residual block of a stage
+            (counting the first), or one k per stage.
 
     Returns:
         A new functional `keras.Model`: every layer of `model` copied with
@@ -63,11 +79,13 @@ def add_attention(
     one; `"after_3x3"` (SimAM) after the last 3x3 convolution of each
     residual branch; `"stage_output"` (BAM) at the output of each stage but
     the last; `"stage_input"` (C3) at the input of the first residual block
-    and of each later stage; `"head"` (DANet) on the last map. Blocks that
+    and of each later stage; `"head"` (DANet) on the last map. A stage ends
+    where the next residual block's map is smaller. Blocks that
     replace a convolution (SK) or take a block's intermediate maps (BA) are
     refused. Blocks are named like the builders name them
     (`conv3_block2_attention` for the branch of `conv3_block2_add`), else
-    after the layer they follow (`block3_conv3_attention`).
+    after the layer they follow (`block3_conv3_attention`); the same
+    arguments give the builders' network layer for layer.
 
     Examples:
 
@@ -79,16 +97,95 @@ def add_attention(
         >>> model = keras_chattn.models.add_attention(base, "se")
         >>> len([l for l in model.layers if l.name.endswith("_attention")])
         16
+        >>> model = keras_chattn.models.add_attention(
+        ...     base, [None, None, "se", "cbam"], attention_position="post",
+        ...     attention_every=2,
+        ... )
+        >>> [l.name for l in model.layers if l.name.endswith("_attention")]
+        ['conv4_block1_attention', 'conv4_block3_attention', \
+'conv4_block5_attention', 'conv5_block1_attention', 'conv5_block3_attention']
     """
     _check_model(model)
-    spec = placement.attention_spec(
-        attention, attention_kwargs, scale=_scale(model)
+    arguments = (attention, attention_kwargs, attention_position)
+    per_stage = any(isinstance(a, (list, tuple)) for a in arguments) or (
+        isinstance(attention_every, (list, tuple))
     )
-    if spec is None:
+    if per_stage and where != "auto":
+        raise ValueError(
+            "Per-stage lists (attention, attention_kwargs, "
+            "attention_position, attention_every) need where='auto', "
+            f"which finds the stages. Received: where={where!r}"
+        )
+    # Checked now, whatever the model: one spec for every stage.
+    first = _first_block(attention)
+    spec = placement.attention_spec(
+        first,
+        attention_kwargs if not per_stage else None,
+        scale=_scale(model),
+    )
+    _refuse_unsupported(spec, attention)
+    if spec is None and not per_stage:
         raise ValueError(
             "attention must name a block to insert. Received: "
             f"attention={attention!r}"
         )
+    validation.boolean("start_as_identity", start_as_identity)
+    if name_prefix is not None and not isinstance(name_prefix, str):
+        raise ValueError(
+            f"name_prefix must be a string or None. Received: "
+            f"name_prefix={name_prefix!r}"
+        )
+    request = _Request(
+        attention,
+        attention_kwargs,
+        attention_position,
+        attention_every,
+        where,
+    )
+    surgeon = _Surgeon(request, start_as_identity, name_prefix or "")
+    return surgeon.operate(model)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    """What the user asked `add_attention` for."""
+
+    attention: Any
+    kwargs: Any
+    position: Any
+    every: Any
+    where: Any
+
+    def specs(self, model, count):
+        """One `AttentionSpec` (or None) per stage of `model`."""
+        specs = placement.resolve_attention(
+            self.attention,
+            self.kwargs,
+            max(count, 1),
+            scale=_scale(model),
+            position=self.position,
+            every=self.every,
+        )
+        for spec in specs:
+            _refuse_unsupported(spec, self.attention)
+        if all(spec is None for spec in specs):
+            raise ValueError(
+                "attention must name a block to insert. Received: "
+                f"attention={self.attention!r}"
+            )
+        return specs
+
+
+def _first_block(attention):
+    if isinstance(attention, (list, tuple)):
+        named = [a for a in attention if get_attention(a) is not None]
+        return named[0] if named else None
+    return attention
+
+
+def _refuse_unsupported(spec, attention):
+    if spec is None:
+        return
     if spec.placement not in SUPPORTED or spec.takes_features:
         kind = (
             "takes its block's intermediate maps"
@@ -101,14 +198,6 @@ def add_attention(
             "builder). add_attention supports the placements "
             f"{list(SUPPORTED)}."
         )
-    validation.boolean("start_as_identity", start_as_identity)
-    if name_prefix is not None and not isinstance(name_prefix, str):
-        raise ValueError(
-            f"name_prefix must be a string or None. Received: "
-            f"name_prefix={name_prefix!r}"
-        )
-    surgeon = _Surgeon(spec, where, start_as_identity, name_prefix or "")
-    return surgeon.operate(model)
 
 
 def _check_model(model):
@@ -141,22 +230,23 @@ def _scale(model):
 class _Surgeon:
     """Finds the places in one functional model and rebuilds it."""
 
-    def __init__(self, spec, where, identity, prefix):
-        self.spec = spec
-        self.where = where
+    def __init__(self, request, identity, prefix):
+        self.request = request
         self.identity = identity
         self.prefix = prefix
         self.skipped = []
 
     def operate(self, model):
-        places = self.places(model)  # {id(tensor): block name}
-        if not places and not _nested(model):
+        found = self.places(model)  # {key: Place}, see places.find_places
+        if not found and not _nested(model):
             raise ValueError(
                 f"add_attention found no place for the block in "
-                f"{model.name!r} with where={self.where!r}."
+                f"{model.name!r} with where={self.request.where!r}."
             )
         used = {layer.name for layer in model.layers}
-        clash = sorted(set(places.values()) & used)
+        clash = sorted(
+            {self.prefix + place.name for place in found.values()} & used
+        )
         if clash:
             raise ValueError(
                 f"Block names {clash[:3]} are already layer names of "
@@ -164,13 +254,14 @@ class _Surgeon:
             )
         copies = {}
         originals = {}
+        on_edges = {}  # place name -> the block's output, made once
 
         def clone(layer):
             if id(layer) in copies:
                 return copies[id(layer)]
             if isinstance(layer, keras.Model) and _is_functional(layer):
                 new = _Surgeon(
-                    self.spec, self.where, self.identity, self.prefix
+                    self.request, self.identity, self.prefix
                 ).operate(layer)
             else:
                 new = layer.__class__.from_config(layer.get_config())
@@ -190,18 +281,34 @@ class _Surgeon:
             )
         }
 
+        def on_edge(tensor, original):
+            """`tensor`, or a block's output where an edge into
+            `original` has a place."""
+            if not keras.backend.is_keras_tensor(tensor):
+                return tensor
+            old = mapping.get(id(tensor))
+            place = found.get((id(old), id(original)))
+            if old is None or place is None:
+                return tensor
+            if place.name not in on_edges:
+                on_edges[place.name] = self.block(tensor, place)
+            return on_edges[place.name]
+
         def call(layer, *args, **kwargs):
             original = originals.get(id(layer), layer)
             node = _node_of(original, args, mapping)
-            outputs = layer(*args, **kwargs)
             if node is None:
-                return outputs
+                return layer(*args, **kwargs)
+            args = keras.tree.map_structure(
+                lambda t: on_edge(t, original), args
+            )
+            outputs = layer(*args, **kwargs)
             result = []
             for old, new in zip(
                 node.outputs, keras.tree.flatten(outputs), strict=True
             ):
-                if id(old) in places:
-                    new = self.block(new, places[id(old)])
+                if id(old) in found:
+                    new = self.block(new, found[id(old)])
                 mapping[id(new)] = old
                 result.append(new)
             return keras.tree.pack_sequence_as(outputs, result)
@@ -226,16 +333,17 @@ class _Surgeon:
             )
         return new_model
 
-    def block(self, x, name):
+    def block(self, x, place):
         """A new block (wrapped to start as the identity, if asked) on `x`;
         `x` itself, with a note for the warning, where the block refuses
         the map (C3's working size, DANet's position limit, ...)."""
         # The constructor's errors are the user's arguments: raised. Only a
         # block that refuses this map (at build) is skipped.
+        spec, name = place.spec, self.prefix + place.name
         if self.identity:
-            layer = IdentityStart(self.spec.create(x.shape, "block"), name=name)
+            layer = IdentityStart(spec.create(x.shape, "block"), name=name)
         else:
-            layer = self.spec.create(x.shape, name)
+            layer = spec.create(x.shape, name)
         try:
             y = layer(x)
         except ValueError as error:
@@ -249,55 +357,35 @@ class _Surgeon:
                 "after it were not built for (DualAttention's channels, "
                 "say: build the network with a keras_chattn builder "
                 "instead). Received: attention_kwargs="
-                f"{self.spec.kwargs!r}"
+                f"{spec.kwargs!r}"
             )
         return y
 
     def places(self, model):
-        """{id(original tensor): name of the block to put after it}."""
-        if self.where != "auto":
+        """{key: Place} (see `keras_chattn.surgery.places.find_places`)."""
+        if self.request.where != "auto":
             return self._chosen_places(model)
-        kind = self.spec.placement
-        branches = graph.residual_branches(model)
-        found = {}
-        if kind == "head":
-            head = graph.head_map(model)
-            if head is not None:
-                found[id(head)] = "head_attention"
-        elif kind == "branch" and branches:
-            for branch in branches:
-                found[id(branch.branch)] = _block_name(branch.add.name)
-        elif kind == "after_3x3" and branches:
-            for branch in branches:
-                conv = next(
-                    (c for c in branch.convolutions if _is_3x3(c)), None
-                )
-                if conv is None:
-                    self.skipped.append(f"{branch.add.name} (no 3x3 conv)")
-                    continue
-                tensor = conv._inbound_nodes[0].outputs[0]
-                found[id(tensor)] = _block_name(branch.add.name)
-        elif kind in ("branch", "after_3x3"):
-            tensors = graph.stage_ends(model, residual=False)
-            head = graph.head_map(model)
-            if head is not None and not _downsampled(head):
-                tensors.append(head)
-            for tensor in tensors:
-                found[id(tensor)] = f"{_producer_name(tensor)}_attention"
-        elif kind == "stage_output":
-            ends = graph.stage_ends(model, residual=bool(branches))
-            for tensor in ends:
-                found[id(tensor)] = _stage_name(_producer_name(tensor))
-        elif kind == "stage_input":
-            ends = graph.stage_ends(model, residual=bool(branches))
-            starts = [branches[0].start] if branches else []
-            for tensor in [*starts, *ends]:
-                found[id(tensor)] = _stage_input_name(model, tensor)
-        return {key: self.prefix + name for key, name in found.items()}
+        stages = places.read_stages(model)
+        if stages.count == 0:
+            return {}  # nothing of its own: only nested models
+        specs = self.request.specs(model, stages.count)
+        if not stages.branches:
+            _refuse_without_blocks(specs, model)
+        return places.find_places(model, stages, specs, self.skipped)
 
     def _chosen_places(self, model):
-        if isinstance(self.where, (list, tuple)):
-            names = list(self.where)
+        (spec,) = self.request.specs(model, 1)
+        where = self.request.where
+        if spec.position != "standard" or spec.every != 1:
+            raise ValueError(
+                "attention_position and attention_every place blocks in "
+                "residual blocks found with where='auto'; with a list of "
+                "layers each block goes after its layer. Received: "
+                f"attention_position={spec.position!r}, "
+                f"attention_every={spec.every!r}, where={where!r}"
+            )
+        if isinstance(where, (list, tuple)):
+            names = list(where)
             known = {layer.name for layer in model.layers}
             unknown = [n for n in names if n not in known]
             if unknown and not _nested(model):
@@ -306,12 +394,12 @@ class _Surgeon:
                     f"{unknown}. Received: where={names!r}"
                 )
             accept = lambda layer: layer.name in names  # noqa: E731
-        elif callable(self.where):
-            accept = self.where
+        elif callable(where):
+            accept = where
         else:
             raise ValueError(
                 "where must be 'auto', a list of layer names or a callable "
-                f"layer -> bool. Received: where={self.where!r}"
+                f"layer -> bool. Received: where={where!r}"
             )
         found = {}
         for layer in model.layers:
@@ -320,12 +408,27 @@ class _Surgeon:
             for node in layer._inbound_nodes:
                 for tensor in node.outputs:
                     if len(tensor.shape) == 4:
-                        found[id(tensor)] = (
-                            f"{self.prefix}{layer.name}_attention"
+                        found[id(tensor)] = places.Place(
+                            f"{layer.name}_attention", spec
                         )
                     else:
                         self.skipped.append(f"{layer.name} (not a 4-D map)")
         return found
+
+
+def _refuse_without_blocks(specs, model):
+    """A network without residual additions has no positions or counts."""
+    for spec in specs:
+        if spec is not None and (
+            spec.position != "standard" or spec.every != 1
+        ):
+            raise ValueError(
+                f"{model.name!r} has no residual blocks (no two-input "
+                "additions), so attention_position and attention_every "
+                "have nothing to count or move in. Received: "
+                f"attention_position={spec.position!r}, "
+                f"attention_every={spec.every!r}"
+            )
 
 
 def _node_of(original, args, mapping):
@@ -352,45 +455,3 @@ def _is_functional(model):
     return hasattr(model, "_nodes_by_depth") and not isinstance(
         model, keras.Sequential
     )
-
-
-def _is_3x3(layer):
-    kernel = getattr(layer, "kernel_size", None)
-    return kernel is not None and tuple(kernel) == (3, 3)
-
-
-def _producer_name(tensor):
-    return graph.producer(tensor)[0].name
-
-
-def _block_name(add_name):
-    """`conv3_block2_add` -> `conv3_block2_attention`, as the builders."""
-    base = add_name[: -len("_add")] if add_name.endswith("_add") else add_name
-    return f"{base}_attention"
-
-
-def _stage_name(name):
-    """The builders' name of a stage-output block after layer `name`."""
-    match = re.match(r"(conv\d+)_block\d+_out$", name) or re.match(
-        r"(block\d+)_conv\d+$", name
-    )
-    return f"{match.group(1) if match else name}_out_attention"
-
-
-def _stage_input_name(model, tensor):
-    """The builders' name of a stage-input block on `tensor`:
-    `conv3_attention` where it feeds `conv3_block1_...`, else after the
-    layer that made it."""
-    for operation in model.operations:
-        for node in operation._inbound_nodes:
-            if any(t is tensor for t in node.input_tensors):
-                match = re.match(r"(conv\d+)_block1_", operation.name)
-                if match:
-                    return f"{match.group(1)}_attention"
-    return f"{_producer_name(tensor)}_attention"
-
-
-def _downsampled(tensor):
-    """Whether `tensor` is the output of a downsampling layer."""
-    operation, node = graph.producer(tensor)
-    return graph.downsamples(operation, node)

@@ -1,12 +1,18 @@
 """Keras Tuner search over the attention blocks (needs the `tune` extra).
 
 - `spaces`: each block's search space (`SEARCH_SPACES`; no Keras Tuner);
-- `hypermodel`: `AttentionHyperModel`, whose space is each block's own;
+- `hypermodel`: `AttentionHyperModel`, whose space is each block's own,
+  where it goes and in which stages;
+- `descriptions`: a trial's values as one readable line, and back
+  (`describe`, `parse_line`; no Keras Tuner);
 - `tuners`: `search` on keras-tuner's own tuners, the trial table.
 
 Without Keras Tuner, `keras_chattn.tuning.spaces` still imports; the names
 below then raise the ImportError that says how to install it.
 """
+
+from keras_chattn.tuning.descriptions import describe
+from keras_chattn.tuning.descriptions import parse_line
 
 try:
     from keras_chattn.tuning.hypermodel import AttentionHyperModel
@@ -31,7 +37,9 @@ __all__ = [
     "AttentionHyperModel",
     "SearchResults",
     "TUNERS",
+    "describe",
     "make_tuner",
+    "parse_line",
     "search",
     "trial_rows",
     "write_results",

@@ -20,9 +20,10 @@ from typing import Any
 import keras
 import keras_tuner
 
+from keras_chattn.tuning.descriptions import block_settings
+from keras_chattn.tuning.descriptions import describe
+from keras_chattn.tuning.descriptions import stages_in
 from keras_chattn.tuning.hypermodel import AttentionHyperModel
-from keras_chattn.tuning.hypermodel import hyperparameter_name
-from keras_chattn.tuning.spaces import search_space
 from keras_chattn.utils import environment
 from keras_chattn.utils import files
 from keras_chattn.utils import validation
@@ -67,8 +68,9 @@ class SearchResults:
         return "\n".join(lines)
 
     def best_line(self):
-        """The best configuration in one line, e.g. `cbam
-        (reduction=8, spatial_kernel_size=5), learning_rate=0.05`."""
+        """The best configuration in one line, e.g. `cbam(reduction=8,
+        spatial_kernel_size=5) at post; learning_rate=0.05`, which
+        `AttentionHyperModel.rebuild` builds again."""
         return describe(self.best_hyperparameters)
 
 
@@ -264,39 +266,13 @@ def _differences(previous, current, prefix=""):
     return changed
 
 
-def block_settings(values):
-    """(block, {argument: value}) of one trial's hyperparameter values."""
-    block = values.get("attention", "")
-    arguments = {
-        argument: values[hyperparameter_name(block, argument)]
-        for argument in search_space(block)
-        if hyperparameter_name(block, argument) in values
-    }
-    return block, arguments
-
-
-def describe(values):
-    """One readable line for a trial's hyperparameter values."""
-    block, arguments = block_settings(values)
-    text = block or "none"
-    if arguments:
-        inside = ", ".join(f"{k}={v}" for k, v in arguments.items())
-        text += f" ({inside})"
-    for key in ("learning_rate", "weight_decay"):
-        if key in values:
-            text += f", {key}={values[key]:.4g}"
-    return text
-
-
 def trial_rows(engine: keras_tuner.Tuner) -> list[dict[str, Any]]:
     """One dict per trial of `engine`'s oracle (all statuses), in order."""
     rows = []
     for trial_id, trial in sorted(engine.oracle.trials.items()):
         values = trial.hyperparameters.values
-        block, arguments = block_settings(values)
-        for key in ("learning_rate", "weight_decay"):
-            if key in values:
-                arguments[key] = round(values[key], 5)
+        stages = stages_in(values)
+        blocks = [block_settings(values, s)[0] for s in stages or [None]]
         metrics = trial.metrics
         parameters = ""
         if metrics.exists("parameters"):
@@ -305,10 +281,8 @@ def trial_rows(engine: keras_tuner.Tuner) -> list[dict[str, Any]]:
             {
                 "trial": trial_id,
                 "status": trial.status,
-                "block": block,
-                "hyperparameters": " ".join(
-                    f"{key}={value}" for key, value in arguments.items()
-                ),
+                "block": "/".join(block or "none" for block in blocks),
+                "hyperparameters": describe(values),
                 OBJECTIVE: math.nan if trial.score is None else trial.score,
                 "parameters": parameters,
             }

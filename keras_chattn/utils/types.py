@@ -19,3 +19,9 @@ PathLike = str | os.PathLike
 AttentionLike = str | Callable[..., keras.layers.Layer] | None
 # One block for every stage, or a sequence of one per stage.
 AttentionArg = AttentionLike | Sequence[AttentionLike]
+# The blocks' keyword arguments: one dict for every stage, or one per stage.
+AttentionKwargs = dict | None | Sequence[dict | None]
+# Where in a residual block ("standard", "pre", ...), or one per stage.
+PositionArg = str | Sequence[str]
+# A block in every k-th residual block of a stage, or one k per stage.
+EveryArg = int | Sequence[int]

@@ -107,7 +107,7 @@ CASES = [
     (
         "attention_kwargs a list without a block",
         lambda: models.ResNet18(attention_kwargs=[1]),
-        r"attention_kwargs must be a dict.*\[1\]",
+        r"attention_kwargs list needs one entry per stage.*\[1\]",
     ),
     (
         "attention_kwargs without a block",
