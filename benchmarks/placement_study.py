@@ -55,13 +55,32 @@ def parse_arguments(argv=None):
     parser.add_argument(
         "--data", default="cifar", help="cifar, or ucr:<Name> (e.g. GunPoint)"
     )
-    parser.add_argument("--data-dir", default=None, help="CIFAR files")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--search-trials", type=int, default=6)
-    parser.add_argument("--search-epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--output-dir", default="runs/placement")
+    parser.add_argument(
+        "--data-dir", default=None, help="the CIFAR-10 files' folder"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=8, help="epochs of each arm's run"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds 0..N-1 of every arm"
+    )
+    parser.add_argument(
+        "--search-trials", type=int, default=6, help="trials of the search"
+    )
+    parser.add_argument(
+        "--search-epochs", type=int, default=3, help="epochs of each trial"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="images per step (unset: 128 for CIFAR, the baseline's for UCR)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="runs/placement",
+        help="where the runs (JSON lines) and the search go",
+    )
     return parser.parse_args(argv)
 
 

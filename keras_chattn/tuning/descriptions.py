@@ -17,6 +17,7 @@ A block's arguments are Python literals; `at <position>` is left out for
 
 import ast
 import re
+from typing import Any
 
 from keras_chattn.tuning.spaces import search_space
 
@@ -87,7 +88,7 @@ def _describe_block(values, stage=None):
     return text
 
 
-def describe(values):
+def describe(values: dict[str, Any]) -> str:
     """One readable line for a trial's hyperparameter values.
 
     Examples:
@@ -111,7 +112,7 @@ def describe(values):
     return "; ".join(parts)
 
 
-def parse_line(line):
+def parse_line(line: str) -> dict[str, Any]:
     """The hyperparameter values `describe` wrote `line` from.
 
     Examples:

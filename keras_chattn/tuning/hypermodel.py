@@ -275,14 +275,16 @@ class AttentionHyperModel(keras_tuner.HyperModel):
         `applies` to, declared when there is a choice to make; the
         builder's default ("standard", 1) for the other blocks."""
         fallback = "standard" if isinstance(options[0], str) else 1
+        # The builder's default first: a best line leaves it out.
+        default = fallback if fallback in options else options[0]
         takers = [b for b in self.blocks if applies(b)]
         if len(options) == 1 or not takers:
             return options[0] if applies(block) else fallback
         if not self.conditional:
-            value = hp.Choice(name, list(options), default=options[0])
+            value = hp.Choice(name, list(options), default=default)
         elif applies(block):
             with hp.conditional_scope(attention, takers):
-                value = hp.Choice(name, list(options), default=options[0])
+                value = hp.Choice(name, list(options), default=default)
         else:
             value = fallback
         return value if applies(block) else fallback
