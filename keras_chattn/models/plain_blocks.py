@@ -20,6 +20,7 @@ from typing import Any
 import keras
 
 from keras_chattn.models import placement
+from keras_chattn.models import positions
 from keras_chattn.utils.types import AttentionArg
 
 
@@ -62,6 +63,8 @@ def apply_plain_stage(
         (None, 8, 8, 16)
     """
     spec = placement.attention_spec(attention, attention_kwargs)
+    if spec is not None:
+        positions.check_form(spec.position, "plain", "a plain stage")
     stage_input_name = f"{name}_attention"
     if placement.goes(spec, "stage_input") and not first_stage:
         x = spec.apply(x, stage_input_name)

@@ -19,6 +19,10 @@ import ast
 import re
 from typing import Any
 
+from keras_chattn.layers import registry
+from keras_chattn.models.block_table import placement_of
+from keras_chattn.models.positions import PER_BLOCK
+from keras_chattn.models.positions import positions_of
 from keras_chattn.tuning.spaces import search_space
 
 NO_BLOCK = "none"
@@ -27,6 +31,22 @@ _BLOCK = re.compile(
     r"^(?P<block>[A-Za-z_][\w]*)(?:\((?P<arguments>.*)\))?"
     r"(?: at (?P<position>\w+))?(?: every (?P<every>\d+))?$"
 )
+
+
+def _entry(block):
+    return placement_of(registry.ATTENTION_LAYERS[block])
+
+
+def movable(block):
+    """Whether `block` (a registry name) can move inside a residual block."""
+    known = block in registry.ATTENTION_LAYERS
+    return known and len(positions_of(_entry(block))) > 1
+
+
+def per_block(block):
+    """Whether `block` goes in each residual block (so `every` applies)."""
+    known = block in registry.ATTENTION_LAYERS
+    return known and _entry(block).kind in PER_BLOCK
 
 
 def hyperparameter_name(block, argument, stage=None):
@@ -81,9 +101,10 @@ def _describe_block(values, stage=None):
     if arguments:
         inside = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
         text += f"({inside})"
-    if values.get(position, "standard") != "standard":
+    # A flat space (Bayesian search) holds values the block does not use.
+    if movable(block) and values.get(position, "standard") != "standard":
         text += f" at {values[position]}"
-    if values.get(every, 1) != 1:
+    if per_block(block) and values.get(every, 1) != 1:
         text += f" every {values[every]}"
     return text
 

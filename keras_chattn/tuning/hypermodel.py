@@ -13,14 +13,13 @@ from keras_chattn.layers import registry
 from keras_chattn.models import attention_layout
 from keras_chattn.models import build_model
 from keras_chattn.models import get_model_builder
-from keras_chattn.models.block_table import placement_of
 from keras_chattn.models.positions import FORM_POSITIONS
-from keras_chattn.models.positions import PER_BLOCK
-from keras_chattn.models.positions import positions_of
 from keras_chattn.training import cifar_recipe
 from keras_chattn.tuning.descriptions import NO_BLOCK
 from keras_chattn.tuning.descriptions import hyperparameter_name
+from keras_chattn.tuning.descriptions import movable
 from keras_chattn.tuning.descriptions import parse_line
+from keras_chattn.tuning.descriptions import per_block
 from keras_chattn.tuning.descriptions import stage_names
 from keras_chattn.tuning.spaces import search_space
 from keras_chattn.utils import validation
@@ -38,20 +37,6 @@ def block_defaults(block):
     """{argument: constructor default} for the block's search space."""
     parameters = inspect.signature(registry.ATTENTION_LAYERS[block]).parameters
     return {name: parameters[name].default for name in search_space(block)}
-
-
-def _entry(block):
-    return placement_of(registry.ATTENTION_LAYERS[block])
-
-
-def movable(block):
-    """Whether `block` (a registry name) can move inside a residual block."""
-    return block != NO_BLOCK and len(positions_of(_entry(block))) > 1
-
-
-def per_block(block):
-    """Whether `block` goes in each residual block (so `every` applies)."""
-    return block != NO_BLOCK and _entry(block).kind in PER_BLOCK
 
 
 class AttentionHyperModel(keras_tuner.HyperModel):

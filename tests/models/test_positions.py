@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from keras_chattn import models
+from keras_chattn.models import placement
 
 POSITIONS = models.POSITIONS
 
@@ -359,3 +360,9 @@ def test_add_attention_refusals():
         models.add_attention(resnet, "se", attention_position="after_conv2")
     with pytest.raises(ValueError, match=r"it takes only \['standard'\]"):
         models.add_attention(resnet, "bam", attention_position="pre")
+
+
+def test_a_plain_stage_refuses_a_moved_block():
+    spec = placement.attention_spec("se", position="post")
+    with pytest.raises(ValueError, match=r"does not exist in a plain stage"):
+        models.apply_plain_stage(keras.Input((8, 8, 3)), 4, 2, attention=spec)

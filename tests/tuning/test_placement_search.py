@@ -65,6 +65,10 @@ def test_stage_hyperparameters_are_conditional(built):
         hp.values
     )
     assert "attention_position" not in built[-1]  # none anywhere
+    # The flat space's unused values stay out of the line.
+    assert describe(hp.values) == (
+        "stage1: none; stage2: none; stage3: none; learning_rate=0.1"
+    )
 
 
 def test_one_block_for_the_network_with_position_and_every(built):
