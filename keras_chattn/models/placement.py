@@ -170,6 +170,13 @@ def attention_spec(
         True
     """
     if isinstance(attention, AttentionSpec):
+        if attention_kwargs or position != "standard" or every != 1:
+            raise ValueError(
+                "An AttentionSpec carries its own arguments, position and "
+                "every; pass them to attention_spec instead. Received: "
+                f"attention_kwargs={attention_kwargs!r}, "
+                f"attention_position={position!r}, attention_every={every!r}"
+            )
         return attention
     _check_kwargs(attention_kwargs)
     factory = get_attention(attention)

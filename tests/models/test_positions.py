@@ -366,3 +366,13 @@ def test_a_plain_stage_refuses_a_moved_block():
     spec = placement.attention_spec("se", position="post")
     with pytest.raises(ValueError, match=r"does not exist in a plain stage"):
         models.apply_plain_stage(keras.Input((8, 8, 3)), 4, 2, attention=spec)
+
+
+def test_a_resolved_spec_is_not_given_other_placement_arguments():
+    spec = placement.attention_spec("se", position="post")
+    model = models.CifarResNet20(attention=spec)
+    assert source(model.get_layer("conv2_block1_attention")) == (
+        "conv2_block1_out"
+    )
+    with pytest.raises(ValueError, match=r"carries its own arguments"):
+        models.CifarResNet20(attention=spec, attention_position="pre")
