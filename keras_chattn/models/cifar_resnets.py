@@ -71,9 +71,12 @@ def cifar_resnet(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one entry per stage (3 stages).
-        attention_kwargs, attention_position, attention_every: the
-            blocks' arguments, where in the residual block and in
-            which blocks, as `ResNet` takes them.
+        attention_kwargs: keyword arguments of every block, or one
+            dict (or None) per stage.
+        attention_position: where in each residual block (see
+            `ResNet`), or one per stage.
+        attention_every: a block in every k-th residual block of a
+            stage, or one k per stage.
         shortcut: "A" (subsample and zero-pad channels: no parameters, the
             paper's CIFAR choice) or "B" (1x1 conv + BatchNorm) where the
             shape changes.

@@ -100,9 +100,12 @@ def resnet(
         classifier_activation: activation of `predictions` (None: logits).
         attention: None, a registry name, a Layer class, a callable returning
             a layer, or a list with one such entry per stage (4 stages).
-        attention_kwargs, attention_position, attention_every: the
-            blocks' arguments, where in the residual block and in
-            which blocks, as `ResNet` takes them.
+        attention_kwargs: keyword arguments of every block, or one
+            dict (or None) per stage.
+        attention_position: where in each residual block (see
+            `ResNet`), or one per stage.
+        attention_every: a block in every k-th residual block of a
+            stage, or one k per stage.
         stem: "imagenet" (7x7/2 conv + 3x3/2 max-pool) or "cifar" (3x3/1
             conv, no pooling, for 32x32 inputs).
         conv_bias: biases in the convolutions: True as in keras.applications,

@@ -152,9 +152,12 @@ def resnet1d(
         classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per block (None skips a block).
-        attention_kwargs, attention_position, attention_every: the
-            blocks' arguments, where in the residual block and in
-            which blocks, as `ResNet` takes them.
+        attention_kwargs: keyword arguments of every block, or one
+            dict (or None) per stage.
+        attention_position: where in each residual block (see
+            `ResNet`), or one per stage.
+        attention_every: a block in every k-th residual block of a
+            stage, or one k per stage.
         filters: the width of each residual block. Defaults to
             `(64, 128, 128)`.
         kernel_sizes: the kernel sizes of a block's convolutions. Defaults

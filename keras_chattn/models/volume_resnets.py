@@ -87,9 +87,12 @@ def resnet3d(
         classifier_activation: activation of `predictions`.
         attention: anything `keras_chattn.get_attention` takes, or a list
             with one entry per stage.
-        attention_kwargs, attention_position, attention_every: the
-            blocks' arguments, where in the residual block and in
-            which blocks, as `ResNet` takes them.
+        attention_kwargs: keyword arguments of every block, or one
+            dict (or None) per stage.
+        attention_position: where in each residual block (see
+            `ResNet`), or one per stage.
+        attention_every: a block in every k-th residual block of a
+            stage, or one k per stage.
         widths: the four stages' filters. Defaults to `(64, 128, 256, 512)`
             (smaller widths for small volumes and tests).
         stem_strides: strides of the stem convolution. Defaults to
