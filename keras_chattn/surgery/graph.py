@@ -175,7 +175,7 @@ def stage_ends(model, residual):
     tensor a downsampling layer consumes (once a convolution has run).
     """
     if residual:
-        return _residual_stage_ends(model)
+        return residual_stage_ends(block_outputs(model))
     ends = []
     for operation in model.operations:
         for node in operation._inbound_nodes:
@@ -210,8 +210,9 @@ def block_outputs(model):
     return outputs
 
 
-def _residual_stage_ends(model):
-    outputs = block_outputs(model)
+def residual_stage_ends(outputs):
+    """The residual block outputs (`block_outputs`, in network order)
+    after which the next block's map is smaller."""
     ends = []
     for current, following in zip(outputs, outputs[1:], strict=False):
         now, later = spatial_size(current), spatial_size(following)

@@ -51,14 +51,14 @@ def read_stages(model):
     """The `Stages` of `model`."""
     branches = graph.residual_branches(model)
     outputs = graph.block_outputs(model)
-    stage_of, numbers, ends = [], [], []
+    ends = graph.residual_stage_ends(outputs)
+    stage_of, numbers = [], []
     stage, number = 0, 0
-    for index, output in enumerate(outputs):
+    for output in outputs:
         number += 1
         stage_of.append(stage)
         numbers.append(number)
-        if index + 1 < len(outputs) and _smaller(outputs[index + 1], output):
-            ends.append(output)
+        if any(output is end for end in ends):
             stage, number = stage + 1, 0
     plain = []
     if not branches:
@@ -67,11 +67,6 @@ def read_stages(model):
         if head is not None and not _downsampled(head):
             plain.append(head)
     return Stages(branches, outputs, stage_of, numbers, ends, plain)
-
-
-def _smaller(later, now):
-    now, later = graph.spatial_size(now), graph.spatial_size(later)
-    return bool(now and later and None not in now + later and later < now)
 
 
 def _downsampled(tensor):
