@@ -27,15 +27,24 @@ from keras_chattn.layers import CBAM
 from keras_chattn.layers import ECA
 from keras_chattn.layers import BridgeAttention
 from keras_chattn.layers import ChannelAttention
+from keras_chattn.layers import ConcurrentSqueezeExcite
 from keras_chattn.layers import ContextualConv
 from keras_chattn.layers import CoordinateAttention
 from keras_chattn.layers import CrossChannelComm
 from keras_chattn.layers import CrossLayerPooling
 from keras_chattn.layers import DualAttention
+from keras_chattn.layers import EffectiveSqueezeExcite
+from keras_chattn.layers import EfficientLocalAttention
+from keras_chattn.layers import GatedChannelTransform
+from keras_chattn.layers import GatherExcite
 from keras_chattn.layers import GlobalContext
+from keras_chattn.layers import MultiSpectralAttention
+from keras_chattn.layers import NonLocal
 from keras_chattn.layers import SelectiveKernel
 from keras_chattn.layers import SimAM
 from keras_chattn.layers import SpatialAttention
+from keras_chattn.layers import SpatialGroupEnhance
+from keras_chattn.layers import SplitAttention
 from keras_chattn.layers import SqueezeExcite
 from keras_chattn.layers import TripletAttention
 from keras_chattn.layers import create_attention
@@ -53,6 +62,15 @@ __all__ = [
     "SelectiveKernel",
     "SimAM",
     "TripletAttention",
+    "EffectiveSqueezeExcite",
+    "GatherExcite",
+    "EfficientLocalAttention",
+    "NonLocal",
+    "ConcurrentSqueezeExcite",
+    "GatedChannelTransform",
+    "MultiSpectralAttention",
+    "SpatialGroupEnhance",
+    "SplitAttention",
     "BridgeAttention",
     "CBAM",
     "ChannelAttention",

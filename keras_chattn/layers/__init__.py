@@ -7,7 +7,11 @@
   `spatial_attention`, `cbam`, `cross_channel_comm`, `contextual_conv`,
   `bridge_attention`, `eca`, `coordinate_attention`, `global_context`,
   `selective_kernel`, `triplet_attention`, `bam`, `simam`,
-  `dual_attention`, and `cross_layer_pooling` (the bridge head);
+  `dual_attention`, `effective_squeeze_excite`, `gather_excite`,
+  `efficient_local_attention`, `non_local`, `concurrent_squeeze_excite`,
+  `gated_channel_transform`, `multi_spectral_attention`,
+  `spatial_group_enhance`, `split_attention`, and `cross_layer_pooling`
+  (the bridge head);
 - `excitation_maps`: the CC-block's excitation map producers;
 - `maps`: per-channel reshaping and nearest resizing for C3 and CC;
 - `pooled_batch_norm`: `PooledBatchNormalization`, BatchNorm of pooled
@@ -30,14 +34,25 @@ from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.bridge_attention import BridgeAttention
 from keras_chattn.layers.cbam import CBAM
 from keras_chattn.layers.channel_attention import ChannelAttention
+from keras_chattn.layers.concurrent_squeeze_excite import (
+    ConcurrentSqueezeExcite,
+)
 from keras_chattn.layers.contextual_conv import ContextualConv
 from keras_chattn.layers.coordinate_attention import CoordinateAttention
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.cross_layer_pooling import CrossLayerPooling
 from keras_chattn.layers.dual_attention import DualAttention
 from keras_chattn.layers.eca import ECA
+from keras_chattn.layers.effective_squeeze_excite import EffectiveSqueezeExcite
+from keras_chattn.layers.efficient_local_attention import (
+    EfficientLocalAttention,
+)
+from keras_chattn.layers.gated_channel_transform import GatedChannelTransform
+from keras_chattn.layers.gather_excite import GatherExcite
 from keras_chattn.layers.global_context import GlobalContext
 from keras_chattn.layers.identity_start import IdentityStart
+from keras_chattn.layers.multi_spectral_attention import MultiSpectralAttention
+from keras_chattn.layers.non_local import NonLocal
 from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.layers.registry import ATTENTION_LAYERS
 from keras_chattn.layers.registry import create_attention
@@ -45,6 +60,8 @@ from keras_chattn.layers.registry import get_attention
 from keras_chattn.layers.selective_kernel import SelectiveKernel
 from keras_chattn.layers.simam import SimAM
 from keras_chattn.layers.spatial_attention import SpatialAttention
+from keras_chattn.layers.spatial_group_enhance import SpatialGroupEnhance
+from keras_chattn.layers.split_attention import SplitAttention
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
 from keras_chattn.layers.triplet_attention import TripletAttention
 
@@ -69,6 +86,15 @@ __all__ = [
     "CrossLayerPooling",
     "SpatialAttention",
     "SqueezeExcite",
+    "EffectiveSqueezeExcite",
+    "GatherExcite",
+    "EfficientLocalAttention",
+    "NonLocal",
+    "ConcurrentSqueezeExcite",
+    "GatedChannelTransform",
+    "MultiSpectralAttention",
+    "SpatialGroupEnhance",
+    "SplitAttention",
     "create_attention",
     "get_attention",
 ]

@@ -12,14 +12,27 @@ import keras
 from keras_chattn.layers.bam import BAM
 from keras_chattn.layers.bridge_attention import BridgeAttention
 from keras_chattn.layers.cbam import CBAM
+from keras_chattn.layers.concurrent_squeeze_excite import (
+    ConcurrentSqueezeExcite,
+)
 from keras_chattn.layers.contextual_conv import ContextualConv
 from keras_chattn.layers.coordinate_attention import CoordinateAttention
 from keras_chattn.layers.cross_channel_comm import CrossChannelComm
 from keras_chattn.layers.dual_attention import DualAttention
 from keras_chattn.layers.eca import ECA
+from keras_chattn.layers.effective_squeeze_excite import EffectiveSqueezeExcite
+from keras_chattn.layers.efficient_local_attention import (
+    EfficientLocalAttention,
+)
+from keras_chattn.layers.gated_channel_transform import GatedChannelTransform
+from keras_chattn.layers.gather_excite import GatherExcite
 from keras_chattn.layers.global_context import GlobalContext
+from keras_chattn.layers.multi_spectral_attention import MultiSpectralAttention
+from keras_chattn.layers.non_local import NonLocal
 from keras_chattn.layers.selective_kernel import SelectiveKernel
 from keras_chattn.layers.simam import SimAM
+from keras_chattn.layers.spatial_group_enhance import SpatialGroupEnhance
+from keras_chattn.layers.split_attention import SplitAttention
 from keras_chattn.layers.squeeze_excite import SqueezeExcite
 from keras_chattn.layers.triplet_attention import TripletAttention
 from keras_chattn.utils.types import AttentionLike
@@ -38,6 +51,15 @@ ATTENTION_LAYERS = {
     "bam": BAM,
     "simam": SimAM,
     "danet": DualAttention,
+    "ese": EffectiveSqueezeExcite,
+    "ge": GatherExcite,
+    "ela": EfficientLocalAttention,
+    "nl": NonLocal,
+    "scse": ConcurrentSqueezeExcite,
+    "gct": GatedChannelTransform,
+    "fca": MultiSpectralAttention,
+    "sge": SpatialGroupEnhance,
+    "splat": SplitAttention,
 }
 # The blocks this package ships (`keras_chattn.register_block` adds more).
 BUILT_IN = frozenset(ATTENTION_LAYERS)

@@ -12,10 +12,11 @@ models decide placement) says for each registered block class:
   - `"after_3x3"` (SimAM): in every residual block right after its (last)
     3x3 convolution, before that convolution's BatchNorm; after every
     convolution of a plain network;
-  - `"replace_conv"` (selective kernel): the block is the convolution: it
-    replaces each residual block's 3x3 convolution (the bottleneck's
-    middle one, a basic block's first, strided one) with its BatchNorm and
-    ReLU, and every 3x3 convolution of a plain network but the first;
+  - `"replace_conv"` (selective kernel, split attention): the block is
+    the convolution: it replaces each residual block's 3x3 convolution
+    (the bottleneck's middle one, a basic block's first, strided one)
+    with its BatchNorm and ReLU, and every 3x3 convolution of a plain
+    network but the first;
   - `"stage_output"` (BAM): once at the output of every stage but the
     last, between stages;
   - `"head"` (DANet): once, after the last stage, before the top;
@@ -43,8 +44,13 @@ from keras_chattn.layers import BAM
 from keras_chattn.layers import BridgeAttention
 from keras_chattn.layers import CrossChannelComm
 from keras_chattn.layers import DualAttention
+from keras_chattn.layers import EfficientLocalAttention
+from keras_chattn.layers import GatherExcite
+from keras_chattn.layers import MultiSpectralAttention
 from keras_chattn.layers import SelectiveKernel
 from keras_chattn.layers import SimAM
+from keras_chattn.layers import SpatialGroupEnhance
+from keras_chattn.layers import SplitAttention
 from keras_chattn.utils import layout
 from keras_chattn.utils import validation
 
@@ -149,15 +155,103 @@ def sk_conv_kwargs(input_shape, filters, strides, data_format):
     }
 
 
+def splat_conv_kwargs(input_shape, filters, strides, data_format):
+    """A split attention block's arguments in place of a 3x3 convolution
+    (ResNeSt's radix 2, cardinality 1, average-pool strides)."""
+    return {"filters": filters, "strides": strides}
+
+
+def _largest_divisor(channels, limit, candidates=None):
+    """The largest of `candidates` (default 1 .. limit) dividing
+    `channels`."""
+    candidates = candidates or range(1, limit + 1)
+    return max(c for c in candidates if c <= limit and channels % c == 0)
+
+
+def sge_groups(input_shape, data_format, scale):
+    """SGE's groups: the authors' 64 where the channels allow, else the
+    largest divisor of the channel count below 64.
+
+    Examples:
+
+        >>> sge_groups((None, 56, 56, 256), "channels_last", "imagenet")
+        {'groups': 64}
+        >>> sge_groups((None, 32, 32, 16), "channels_last", "cifar")
+        {'groups': 16}
+    """
+    channels = input_shape[layout.channel_axis(data_format)]
+    return {"groups": _largest_divisor(channels, 64)}
+
+
+def ela_norm_groups(input_shape, data_format, scale):
+    """ELA's GroupNorm groups: the authors' 16 where the channels allow,
+    else the largest divisor of the channel count below 16.
+
+    Examples:
+
+        >>> ela_norm_groups((None, 28, 28, 512), "channels_last", "imagenet")
+        {'norm_groups': 16}
+        >>> ela_norm_groups((None, 28, 28, 24), "channels_last", "imagenet")
+        {'norm_groups': 12}
+    """
+    channels = input_shape[layout.channel_axis(data_format)]
+    return {"norm_groups": _largest_divisor(channels, 16)}
+
+
+def ge_feature_size(input_shape, data_format, scale):
+    """Gather-Excite's map size where it sits (the kernel of its
+    parametric global gather), None where unknown.
+
+    Examples:
+
+        >>> ge_feature_size((None, 14, 14, 256), "channels_last", "imagenet")
+        {'feature_size': (14, 14)}
+    """
+    sizes = layout.spatial_extent(input_shape, data_format)
+    if len(sizes) != 2 or any(s is None for s in sizes):
+        return {}
+    return {"feature_size": tuple(sizes)}
+
+
+def fca_grid(input_shape, data_format, scale):
+    """FcaNet's DCT grid and frequencies where it sits: the map's size
+    rounded down to a multiple of 7 (56, 28, 14, 7 in a ResNet at 224, the
+    authors' grids; 28, 14, 7 in a CIFAR ResNet), 7 for an unknown size;
+    the authors' 16 `"top"` frequencies where the channels split in 16,
+    else the most of 8, 4, 2, 1 that split them.
+
+    Examples:
+
+        >>> fca_grid((None, 56, 56, 256), "channels_last", "imagenet")
+        {'dct_size': (56, 56), 'frequencies': 'top16'}
+        >>> fca_grid((None, 8, 8, 24), "channels_last", "cifar")
+        {'dct_size': (7, 7), 'frequencies': 'top8'}
+    """
+    sizes = layout.spatial_extent(input_shape, data_format)
+    if len(sizes) != 2:
+        return {}  # the block refuses the rank, saying why
+    grid = tuple(min(224, 7 * max(1, (s or 7) // 7)) for s in sizes)
+    channels = input_shape[layout.channel_axis(data_format)]
+    count = _largest_divisor(channels, 16, (1, 2, 4, 8, 16))
+    return {"dct_size": grid, "frequencies": f"top{count}"}
+
+
 BLOCK_PLACEMENTS = {
     CrossChannelComm: BlockPlacement(
         "stage_input", position_kwargs=c3_working_size
     ),
     SimAM: BlockPlacement("after_3x3", position_kwargs=simam_lambda),
     SelectiveKernel: BlockPlacement("replace_conv", conv_kwargs=sk_conv_kwargs),
+    SplitAttention: BlockPlacement(
+        "replace_conv", conv_kwargs=splat_conv_kwargs
+    ),
     BAM: BlockPlacement("stage_output"),
     DualAttention: BlockPlacement("head"),
     BridgeAttention: BlockPlacement(takes_features=True),
+    SpatialGroupEnhance: BlockPlacement(position_kwargs=sge_groups),
+    EfficientLocalAttention: BlockPlacement(position_kwargs=ela_norm_groups),
+    MultiSpectralAttention: BlockPlacement(position_kwargs=fca_grid),
+    GatherExcite: BlockPlacement(position_kwargs=ge_feature_size),
 }
 
 

@@ -1,7 +1,7 @@
 """timm's ResNet-family attention networks, built by our `ResNet` loop.
 
 Each name of `TIMM_ARCHITECTURES` is a network of timm (`timm/models/
-resnet.py`, `senet.py` and `sknet.py`) written with this package's
+resnet.py`, `senet.py`, `sknet.py` and `resnest.py`) written with this package's
 builder, blocks and layer names, so that timm's weights load into it
 (`from_timm`) and everything that reads our networks (`summary_table`,
 `attention_maps`, `add_attention`, export) reads it.
@@ -11,7 +11,8 @@ What makes a timm ResNet, each one argument here: the stride on the 3x3
 networks); a 7x7 stem, a deep (32-32-64) or tiered (24-32-64) one;
 average-pool shortcuts (the "d" networks); grouped widths (ResNeXt); SE
 with timm's hidden width (`make_divisible(C / 16, 8)`, which `min_units=8`
-gives for every ResNet width), ECA, or timm's selective kernel; BatchNorm
+gives for every ResNet width), ECA, timm's selective kernel or ResNeSt's
+split attention (in the 3x3 convolution's place); BatchNorm
 epsilon 1e-5; PyTorch's symmetric padding of strided convolutions.
 """
 
@@ -82,6 +83,10 @@ SK_NEXT = {
     "attention": "sk",
     "attention_kwargs": {"groups": 32, "reduction": 16, "min_units": 32},
 }
+# ResNeSt-d: radix 2, cardinality 1, strides by average pooling after the
+# split attention (avd), deep stem, average-pool shortcuts.
+SPLAT = {"attention": "splat", **D}
+R14 = (1, 1, 1, 1)
 R18, R26, R34 = (2, 2, 2, 2), (2, 2, 2, 2), (3, 4, 6, 3)
 R50, R101, R152 = (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)
 
@@ -120,6 +125,9 @@ TIMM_ARCHITECTURES = {
     "skresnet18": _resnet("basic", R18, **SK_BASIC),
     "skresnet34": _resnet("basic", R34, **SK_BASIC),
     "skresnext50_32x4d": _resnet("bottleneck", R50, **SK_NEXT, **X32),
+    "resnest14d": _resnet("bottleneck", R14, **SPLAT),
+    "resnest26d": _resnet("bottleneck", R26, **SPLAT),
+    "resnest50d": _resnet("bottleneck", R50, **SPLAT),
 }
 
 

@@ -56,6 +56,9 @@ DEFAULT_TAGS = {
     "skresnet18": "ra_in1k",
     "skresnet34": "ra_in1k",
     "skresnext50_32x4d": "ra_in1k",
+    "resnest14d": "gluon_in1k",
+    "resnest26d": "gluon_in1k",
+    "resnest50d": "in1k",
 }
 TORCH_SUFFIXES = (".pth", ".bin", ".pt")
 BLOCK = r"layer(\d)\.(\d+)\."
@@ -85,6 +88,17 @@ RULES = [
     (BLOCK + r"downsample\.(\d)", "{b}_0_{g[2]}"),
     (r"fc|last_linear", "predictions"),
 ]
+# ResNeSt's split attention (timm's SplitAttn) in the 3x3 convolution's
+# place: its convolution, BatchNorms and attention 1x1s, tried first for
+# the networks built with it ("conv2.conv" is a plain convolution in the
+# others).
+SPLAT_RULES = [
+    (BLOCK + r"conv(\d)\.conv", "{b}_{g[2]}_attention/conv"),
+    (BLOCK + r"conv(\d)\.bn0", "{b}_{g[2]}_attention/conv_bn"),
+    (BLOCK + r"conv(\d)\.fc1", "{b}_{g[2]}_attention/fc1"),
+    (BLOCK + r"conv(\d)\.bn1", "{b}_{g[2]}_attention/fc1_bn"),
+    (BLOCK + r"conv(\d)\.fc2", "{b}_{g[2]}_attention/fc2"),
+]
 BATCHNORM = {
     "weight": "gamma",
     "bias": "beta",
@@ -97,11 +111,15 @@ class CheckpointError(ValueError):
     """A checkpoint that does not fit the network, named with what differs."""
 
 
-def keras_path(key: str, avg_down: bool) -> str | None:
+def keras_path(
+    key: str, avg_down: bool, attention: str | None = None
+) -> str | None:
     """Our weight's path (`layer/variable`) for timm's state-dict `key`,
-    or None for a key with no place in our network."""
+    or None for a key with no place in our network (`attention`: the
+    network's block, "splat" for ResNeSt)."""
     module, _, parameter = key.rpartition(".")
-    for pattern, target in RULES:
+    rules = SPLAT_RULES + RULES if attention == "splat" else RULES
+    for pattern, target in rules:
         match = re.fullmatch(pattern, module)
         if match is None:
             continue
@@ -215,7 +233,7 @@ def load_timm_state(
     for key, value in state.items():
         if key.endswith("num_batches_tracked"):
             continue
-        path = keras_path(key, arch.avg_down)
+        path = keras_path(key, arch.avg_down, arch.attention)
         if (
             path is not None
             and path.startswith("predictions/")

@@ -30,6 +30,15 @@ SEARCH_SPACES = {
     "bam": {"reduction": (8, 16, 32), "dilation": (2, 4)},
     "simam": {"e_lambda": (1e-4, 1e-3, 1e-2, 1e-1)},
     "danet": {"reduction": (4, 8, 16)},
+    "ese": {"add_maxpool": (False, True)},
+    "ge": {"extent": (0, 2, 4, 8), "parametric": (False, True)},
+    "ela": {"kernel_size": (3, 5, 7)},
+    "nl": {"reduction": (2, 4, 8), "sub_sample": (False, True)},
+    "scse": {"reduction": (4, 8, 16, 32)},
+    "gct": {"mode": ("l2", "l1")},
+    "fca": {"reduction": (4, 8, 16, 32)},
+    "sge": {"groups": (4, 8, 16)},
+    "splat": {"radix": (1, 2, 4), "reduction": (2, 4, 8)},
 }
 
 

@@ -39,6 +39,8 @@ CHANNELS = 32
 def block_layer(name):
     if name == "sk":
         return keras_chattn.layers.SelectiveKernel(CHANNELS, groups=8)
+    if name == "splat":
+        return keras_chattn.layers.SplitAttention(CHANNELS)
     return keras_chattn.create_attention(name)
 
 

@@ -6,7 +6,7 @@ Every block whose maths does not need exactly two spatial axes takes
 contract on both ranks, equals its NumPy reference on both (the
 references in tests/layers/reference.py are written for any number of
 spatial axes), and on a sequence equals the 2-D block on the same data as
-an image of width 1 under the same weights. The three blocks tied to two
+an image of width 1 under the same weights. The blocks tied to two
 spatial axes refuse other ranks with a message that says why.
 """
 
@@ -136,7 +136,28 @@ SEQUENCE_CASES = [
         gradient_free=("key/bias",),
         id="DANet-1d",
     ),
-]
+    harness.LayerCase(
+        layers.EffectiveSqueezeExcite, {}, (30, 16), trainable=272,
+        id="ESE-1d",
+    ),
+    harness.LayerCase(
+        layers.ConcurrentSqueezeExcite, {"reduction": 4}, (30, 16),
+        trainable=165, id="scSE-1d",
+    ),
+    harness.LayerCase(
+        layers.SpatialGroupEnhance, {"groups": 4}, (30, 16), trainable=8,
+        id="SGE-1d",
+    ),
+    harness.LayerCase(
+        layers.GatedChannelTransform, {}, (30, 16), trainable=48,
+        id="GCT-1d",
+    ),
+    harness.LayerCase(
+        layers.NonLocal, {"sub_sample": True}, (30, 16), trainable=584,
+        non_trainable=32, gradient_free=("phi/bias", "g/bias", "out/bias"),
+        id="NL-1d",
+    ),
+]  # fmt: skip
 
 VOLUME_CASES = [
     harness.LayerCase(
@@ -219,7 +240,28 @@ VOLUME_CASES = [
         gradient_free=("key/bias",),
         id="DANet-3d",
     ),
-]
+    harness.LayerCase(
+        layers.EffectiveSqueezeExcite, {}, (3, 4, 5, 16), trainable=272,
+        id="ESE-3d",
+    ),
+    harness.LayerCase(
+        layers.ConcurrentSqueezeExcite, {"reduction": 4}, (3, 4, 5, 16),
+        trainable=165, id="scSE-3d",
+    ),
+    harness.LayerCase(
+        layers.SpatialGroupEnhance, {"groups": 4}, (3, 4, 5, 16),
+        trainable=8, id="SGE-3d",
+    ),
+    harness.LayerCase(
+        layers.GatedChannelTransform, {"mode": "l1"}, (3, 4, 5, 16),
+        trainable=48, id="GCT-3d",
+    ),
+    harness.LayerCase(
+        layers.NonLocal, {"sub_sample": True}, (3, 4, 5, 16), trainable=584,
+        non_trainable=32, gradient_free=("phi/bias", "g/bias", "out/bias"),
+        id="NL-3d",
+    ),
+]  # fmt: skip
 
 # Compiling, mixed precision and the fresh-process reloads are where the
 # time goes on these ranks; the same checks run on images by default and on
@@ -463,6 +505,11 @@ EQUIVALENT = {
     "c3": (layers.CrossChannelComm, {"reduction": 4}),
     "bam": (layers.BAM, {"reduction": 4}),
     "danet": (layers.DualAttention, {"reduction": 4}),
+    "ese": (layers.EffectiveSqueezeExcite, {}),
+    "scse": (layers.ConcurrentSqueezeExcite, {"reduction": 4}),
+    "sge": (layers.SpatialGroupEnhance, {"groups": 4}),
+    "gct": (layers.GatedChannelTransform, {}),
+    "nl": (layers.NonLocal, {}),
 }
 
 
@@ -512,6 +559,10 @@ IMAGE_ONLY = {
     layers.CoordinateAttention: ({}, r"along the height and along the width"),
     layers.TripletAttention: ({}, r"three branches each pair two"),
     layers.SelectiveKernel: ({"filters": 16}, r"grouped 2-D convolutions"),
+    layers.EfficientLocalAttention: ({}, r"along the height and along"),
+    layers.GatherExcite: ({}, r"gather is defined on images"),
+    layers.MultiSpectralAttention: ({}, r"squeeze is a 2-D DCT"),
+    layers.SplitAttention: ({"filters": 16}, r"grouped 2-D convolutions"),
 }
 
 

@@ -25,7 +25,7 @@ def test_names_are_case_insensitive(name):
     cls = registry.ATTENTION_LAYERS[name]
     assert keras_chattn.get_attention(name.upper()) is cls
     # A block that is a convolution needs the convolution's filters.
-    kwargs = {"filters": 8} if name == "sk" else {}
+    kwargs = {"filters": 8} if name in ("sk", "splat") else {}
     layer = keras_chattn.create_attention(
         name, name="block1_attention", **kwargs
     )

@@ -34,8 +34,11 @@ def channel_gated(x, channel):
         layers.SqueezeExcite(reduction=4),
         layers.ChannelAttention(reduction=4),
         layers.ECA(),
+        layers.EffectiveSqueezeExcite(),
+        layers.GatedChannelTransform(),
+        layers.MultiSpectralAttention(reduction=4),
     ],
-    ids=["se", "channel_attention", "eca"],
+    ids=["se", "channel_attention", "eca", "ese", "gct", "fca"],
 )
 def test_channel_blocks(layer):
     y, maps = maps_of(layer)
@@ -180,6 +183,56 @@ def test_contextual_conv_scalar():
     np.testing.assert_allclose(y, X * maps["excitation"], rtol=1e-5)
 
 
+def test_scse():
+    y, maps = maps_of(layers.ConcurrentSqueezeExcite(reduction=4))
+    assert maps["spatial"].shape == (2, 6, 7)
+    expected = (
+        channel_gated(X, maps["channel"]) + X * maps["spatial"][..., None]
+    )
+    np.testing.assert_allclose(y, expected, rtol=1e-5)
+
+
+def test_sge():
+    y, maps = maps_of(layers.SpatialGroupEnhance(groups=4))
+    assert maps["group"].shape == (2, 6, 7, 4)
+    expected = X * np.repeat(maps["group"], 4, axis=-1)
+    np.testing.assert_allclose(y, expected, rtol=1e-5)
+
+
+def test_ela():
+    y, maps = maps_of(layers.EfficientLocalAttention(norm_groups=4))
+    assert maps["height"].shape == (2, 6, 16)
+    assert maps["width"].shape == (2, 7, 16)
+    expected = X * maps["height"][:, :, None] * maps["width"][:, None]
+    np.testing.assert_allclose(y, expected, rtol=1e-5)
+
+
+def test_ge():
+    y, maps = maps_of(layers.GatherExcite(extent=2))
+    assert maps["gate"].shape == (2, 6, 7, 16)
+    np.testing.assert_allclose(y, X * maps["gate"], rtol=1e-5)
+
+
+def test_nl():
+    layer = layers.NonLocal(reduction=4)
+    y, maps = maps_of(layer)
+    assert maps["attention"].shape == (2, 42, 42)
+    np.testing.assert_allclose(maps["attention"].sum(-1), 1.0, rtol=1e-5)
+    flat = X.reshape(2, 42, 16)
+    context = layer.out(maps["attention"] @ to_numpy(layer.g(flat)))
+    context = to_numpy(layer.batchnorm(context, training=False))
+    np.testing.assert_allclose(
+        y, X + context.reshape(X.shape), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_splat():
+    layer = layers.SplitAttention(16, radix=2)
+    y, maps = maps_of(layer)
+    assert maps["selection"].shape == (2, 2, 16)
+    np.testing.assert_allclose(maps["selection"].sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_identity_start_passes_the_maps_on():
     wrapped = layers.IdentityStart(layers.SqueezeExcite(reduction=4))
     y, maps = maps_of(wrapped)
@@ -203,6 +256,15 @@ def test_every_registry_block_returns_maps():
         "bam",
         "simam",
         "danet",
+        "ese",
+        "gct",
+        "fca",
+        "scse",
+        "sge",
+        "ela",
+        "ge",
+        "nl",
+        "splat",
     }
     assert tested == set(keras_chattn.ATTENTION_LAYERS)
 

@@ -11,7 +11,9 @@ from keras_chattn.layers.registry import ATTENTION_LAYERS
 from tests.models.helpers import attention_layers
 from tests.processes import run_python
 
-IMAGE_ONLY = ("coord", "triplet", "sk")
+IMAGE_ONLY = tuple(
+    name for name, block in ATTENTION_LAYERS.items() if 3 not in block.ranks
+)
 ANY_RANK = sorted(set(ATTENTION_LAYERS) - set(IMAGE_ONLY))
 
 

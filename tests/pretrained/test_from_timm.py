@@ -15,7 +15,8 @@ from tests.pretrained.test_from_timm_arguments import documented_parameters
 from tests.pretrained.timm_reference import import_timm
 
 # One network per family: plain, deep stem with average-pool shortcuts,
-# tiered stem with SE and groups, the SE authors' basic block, ECA, SK.
+# tiered stem with SE and groups, the SE authors' basic block, ECA, SK,
+# ResNeSt's split attention.
 FAST = [
     "resnet18",
     "resnet26d",
@@ -23,6 +24,7 @@ FAST = [
     "legacy_seresnet18",
     "ecaresnet26t",
     "skresnet18",
+    "resnest14d",
 ]
 
 

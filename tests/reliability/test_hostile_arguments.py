@@ -36,13 +36,14 @@ BY_NAME = {
 # a reduction, a softmax group or a position limit past the channel count
 # only clamps, and ECA's gamma and b are any real numbers of its formula.
 GOOD = {
+    "extent": [0],  # Gather-Excite's whole-map gather
     "reduction": [10**6 + 1, 10**12],
     "softmax_group_size": [10**6 + 1, 10**12],
     "max_positions": [10**6 + 1, 10**12],
     "gamma": [2.5, 10**6 + 1, 10**12],
     "b": [0, -1, 2.5, 10**6 + 1],
 }
-REQUIRED = {"sk": {"filters": 16, "groups": 4}}
+REQUIRED = {"sk": {"filters": 16, "groups": 4}, "splat": {"filters": 16}}
 
 
 def bad_values(name, default):
