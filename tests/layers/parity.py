@@ -102,13 +102,16 @@ def batchnorm_weights(norm):
 def check(block, source, ours, theirs, tolerance):
     ours = to_numpy(ours)
     difference = float(np.abs(ours - theirs).max())
+    largest = float(np.abs(theirs).max())
     table = os.environ.get("PARITY_TABLE")
     if table:
         with open(table, "a") as file:
-            file.write(f"| {block} | {source} | {difference:.2e} |\n")
+            file.write(
+                f"| {block} | {source} | {difference:.1e} | {largest:.1f} |\n"
+            )
     print(f"{block} vs {source}: max |difference| {difference:.2e}")
     assert ours.shape == theirs.shape
     # Relative to the outputs' size (at least 1): float32 rounding scales
     # with the values.
-    scale = max(1.0, float(np.abs(theirs).max()))
+    scale = max(1.0, largest)
     assert difference < tolerance * scale, (block, source, difference, scale)

@@ -1,7 +1,7 @@
-"""The eight newer blocks train a CIFAR ResNet-20 on real images.
+"""The newer blocks train a CIFAR ResNet-20 on real images.
 
 A few steps of Adam on the shared CIFAR-10 images under float32 and
-mixed_bfloat16: the loss stays finite and falls. Slow: CI runs the eight
+mixed_bfloat16: the loss stays finite and falls. Slow: CI runs them
 under mixed_bfloat16 (`-m "slow and not release"`); the float32 runs are
 `-m release`, run by hand (the layer contract trains every block under
 float32 in the default run).
@@ -17,6 +17,7 @@ from tests.data.shared import DATA
 from tests.data.shared import needs_data
 
 NEWER = ["eca", "coord", "gc", "sk", "triplet", "bam", "simam", "danet"]
+NEWEST = ["ese", "ge", "ela", "nl", "scse", "gct", "fca", "sge", "splat"]
 
 
 @needs_data
@@ -25,7 +26,7 @@ NEWER = ["eca", "coord", "gc", "sk", "triplet", "bam", "simam", "danet"]
     "policy",
     [pytest.param("float32", marks=pytest.mark.release), "mixed_bfloat16"],
 )
-@pytest.mark.parametrize("block", NEWER)
+@pytest.mark.parametrize("block", NEWER + NEWEST)
 def test_cifar_resnet20_trains_on_real_images(block, policy):
     x, y = load_cifar_arrays(data_dir=DATA, limit=256, normalized=True)
     keras.config.set_dtype_policy(policy)
