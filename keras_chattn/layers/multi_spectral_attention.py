@@ -207,7 +207,8 @@ class MultiSpectralAttention(AttentionLayer):
                 0,
                 axis,
             )
-        return ops.sum(x * self.filters, axis=(1, 2))
+        filters = ops.convert_to_tensor(self.filters, "float32")
+        return ops.sum(x * filters, axis=(1, 2))
 
     def attend(self, inputs, training=None):
         squeezed = ops.cast(self.squeeze(inputs), self.compute_dtype)

@@ -108,6 +108,14 @@ BUILDER_BLOCKS = [
     "bam",
     "c3",
     "danet",
+    "ese",
+    "ge",
+    "ela",
+    "nl",
+    "scse",
+    "gct",
+    "fca",
+    "sge",
 ]
 
 
