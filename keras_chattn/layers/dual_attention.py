@@ -260,15 +260,17 @@ class DualAttention(AttentionLayer):
     def attend(self, inputs, training=None):
         x = self.channels_last(inputs)
         if self.channels is None:
-            y, maps = self._modules(x)
+            y, maps = self._on_the_map(x)
         else:
             y, maps = self._head(x, training)
         if self.fusion == "mean":
             y = y / 2
         return self.restore_layout(y), maps
 
-    def _modules(self, x):
-        """Both modules on one map: E_p + E_c, and their matrices."""
+    def _on_the_map(self, x):
+        """Both modules on one map: E_p + E_c, and their matrices (not
+        `_modules`: a PyTorch-backend layer is a torch Module, whose
+        `_modules` is its dict of submodules)."""
         flat = flatten_positions(x)
         position, position_map = self.position_attention(flat)
         channel, channel_map = self.channel_attention(flat)

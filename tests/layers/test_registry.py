@@ -77,3 +77,29 @@ def test_factory_must_return_a_layer():
 def test_bad_kwargs_give_the_block_error():
     with pytest.raises(ValueError, match=r"reduction must be a positive"):
         keras_chattn.create_attention("se", reduction=0)
+
+
+def test_no_block_shadows_a_torch_module_attribute():
+    # On the PyTorch backend a layer is a torch.nn.Module: a method named
+    # like one of its attributes (`_modules`, `_parameters`, ...) breaks
+    # every call there.
+    torch = pytest.importorskip("torch")
+    # Class attributes and those every instance sets (`_modules` is one).
+    reserved = set(dir(torch.nn.Module)) | set(vars(torch.nn.Module()))
+    import keras
+
+    ours = {}
+    for cls in [
+        *registry.ATTENTION_LAYERS.values(),
+        *keras_chattn.layers.__dict__.values(),
+    ]:
+        if not isinstance(cls, type) or not issubclass(cls, keras.layers.Layer):
+            continue
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("keras_chattn"):
+                for name in vars(klass):
+                    if name in reserved and not name.startswith("__"):
+                        ours.setdefault(name, []).append(klass.__name__)
+    allowed = {"call", "build", "get_config", "compute_output_shape"}
+    clashes = {k: v for k, v in ours.items() if k not in allowed}
+    assert not clashes, clashes
