@@ -169,18 +169,21 @@ def _largest_divisor(channels, limit, candidates=None):
 
 
 def sge_groups(input_shape, data_format, scale):
-    """SGE's groups: the authors' 64 where the channels allow, else the
-    largest divisor of the channel count below 64.
+    """SGE's groups: the authors' 64 where the channels allow, with at
+    least 4 channels in a group (the authors' narrowest, 256 / 64); else
+    the largest divisor of the channel count that keeps 4 per group.
 
     Examples:
 
         >>> sge_groups((None, 56, 56, 256), "channels_last", "imagenet")
         {'groups': 64}
         >>> sge_groups((None, 32, 32, 16), "channels_last", "cifar")
-        {'groups': 16}
+        {'groups': 4}
     """
     channels = input_shape[layout.channel_axis(data_format)]
-    return {"groups": _largest_divisor(channels, 64)}
+    return {
+        "groups": _largest_divisor(channels, min(64, max(1, channels // 4)))
+    }
 
 
 def ela_norm_groups(input_shape, data_format, scale):

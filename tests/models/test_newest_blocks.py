@@ -67,11 +67,17 @@ def test_fcanet_gets_the_authors_grids_at_224():
     }
 
 
-def test_sge_gets_64_groups_where_the_channels_allow():
+def test_sge_gets_64_groups_of_at_least_4_channels_where_it_can():
     model = models.CifarResNet20(attention="sge")
     groups = {
         layer.groups
         for layer in model.layers
         if isinstance(layer, keras_chattn.SpatialGroupEnhance)
     }
-    assert groups == {16, 32, 64}  # widths 16, 32, 64
+    assert groups == {4, 8, 16}  # widths 16, 32, 64
+    resnet50 = models.ResNet50(attention="sge", weights=None)
+    assert {
+        layer.groups
+        for layer in resnet50.layers
+        if isinstance(layer, keras_chattn.SpatialGroupEnhance)
+    } == {64}
