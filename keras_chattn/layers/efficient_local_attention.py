@@ -167,8 +167,6 @@ class EfficientLocalAttention(AttentionLayer):
             ops.expand_dims(strip, 2), [[0, 0], [half, half], [0, 0], [0, 0]]
         )
         x = grouped_conv2d(conv, x)
-        if self.use_bias:
-            x = x + ops.cast(conv.bias, x.dtype)
         x = getattr(self, f"norm{axis}")(x)
         return ops.sigmoid(self.activation(x))[:, :, 0, :]
 

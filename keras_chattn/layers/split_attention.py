@@ -11,7 +11,6 @@ import keras
 from keras import ops
 
 from keras_chattn.layers import _kernels
-from keras_chattn.layers._kernels.grouped_conv import grouped_conv
 from keras_chattn.layers.base import AttentionLayer
 from keras_chattn.layers.pooled_batch_norm import PooledBatchNormalization
 from keras_chattn.layers.sublayers import built_batchnorm
@@ -205,9 +204,7 @@ class SplitAttention(AttentionLayer):
 
     def _pointwise(self, conv, vector):
         """A grouped 1x1 convolution with bias on `(batch, C)` vectors."""
-        kernel = ops.cast(conv.kernel, conv.compute_dtype)
-        y = grouped_conv(vector[:, None, None, :], kernel, conv.groups)
-        return y[:, 0, 0] + ops.cast(conv.bias, y.dtype)
+        return _kernels.grouped_conv2d(conv, vector[:, None, None, :])[:, 0, 0]
 
     def attend(self, inputs, training=None):
         x = self.channels_last(inputs)

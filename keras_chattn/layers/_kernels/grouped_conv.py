@@ -21,19 +21,22 @@ from keras_chattn.layers._kernels.choice import forced_direct
 
 
 def grouped_conv2d(conv, x):
-    """`conv(x)` for a grouped, unbiased "valid" `Conv2D` on a
-    channels_last `x`: `grouped_conv` with its kernel, strides and
-    dilation (every backend and exporter runs it), or inside
+    """`conv(x)` for a grouped "valid" `Conv2D` on a channels_last `x`:
+    `grouped_conv` with its kernel, strides and dilation, plus its bias
+    if it has one (every backend and exporter runs it), or inside
     `direct_forms()` the layer itself."""
     if forced_direct():
         return conv(x)
-    return grouped_conv(
+    y = grouped_conv(
         x,
         ops.cast(conv.kernel, conv.compute_dtype),
         conv.groups,
         strides=conv.strides[0],
         dilation_rate=conv.dilation_rate[0],
     )
+    if conv.use_bias:
+        y = y + ops.cast(conv.bias, y.dtype)
+    return y
 
 
 def grouped_conv(inputs, kernel, groups, strides=1, dilation_rate=1):
