@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 repo="$PWD"
 data="$(cd .. && pwd)/shared/data/cifar-10-batches-py"
 work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 export TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg NO_MKDOCS_2_WARNING=1
 
 python3 -m pip wheel --quiet --no-deps -w "$work/dist" .
@@ -176,7 +177,7 @@ for extra in "${extras[@]}"; do
     grep -v "^I0000\|^W0000\|^WARNING: All log\|^WARNING: Location" \
         "$work/$extra.log" | tail -n 12
     if [ ! -f "$work/$extra.ok" ]; then
-        echo "== $extra FAILED (log: $work/$extra.log)"
+        echo "== $extra FAILED (the end of its log is above)"
         failed=1
     fi
 done
