@@ -167,9 +167,12 @@ def main(argv=None, callbacks=()):
     args = parse_arguments(argv)
     settings = {k: v for k, v in vars(args).items() if k not in FREE_FLAGS}
     try:
+        # First: a multi-worker strategy configures the engine at start-up.
+        scope = training.distribution_scope(args.distribute)
         folder = training.run_folder(args.output_dir, settings, args.extend)
         with folder as done:
-            return run(args, pathlib.Path(args.output_dir), done, callbacks)
+            output_dir = pathlib.Path(args.output_dir)
+            return run(args, output_dir, done, callbacks, scope)
     except (*training.REFUSALS, data.DataNotFoundError, ValueError) as error:
         raise SystemExit(" ".join(str(error).split())) from None
 
@@ -179,29 +182,46 @@ def train(model, train_data, test, recipe, callbacks, args, steps, done):
     if done >= args.epochs:
         return print(f"All {args.epochs} epochs are done: nothing to train.")
     try:
-        model.fit(
-            train_data,
-            validation_data=test,
-            epochs=args.epochs,
-            steps_per_epoch=steps,
-            callbacks=[*recipe.callbacks, *callbacks],
-            verbose=args.verbose,
-            shuffle=False,  # the pipelines shuffle, keyed by epoch
-        )
+        with training.peers_watched():
+            model.fit(
+                train_data,
+                validation_data=test,
+                epochs=args.epochs,
+                steps_per_epoch=steps,
+                callbacks=[*recipe.callbacks, *callbacks],
+                verbose=args.verbose,
+                shuffle=False,  # the pipelines shuffle, keyed by epoch
+            )
     except KeyboardInterrupt:
         done = training.epochs_done(pathlib.Path(args.output_dir, "backup"))
         print(f"\nInterrupted after {done} of {args.epochs} epochs. Run the "
               "same command again to resume from there.")  # fmt: skip
         raise SystemExit(130) from None
+    except training.WorkerLost as error:
+        print(error, file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # Leave now: on JAX, a normal exit waits at jax.distributed's
+        # shutdown barrier for the lost worker until its heartbeat times
+        # out, then aborts the process.
+        os._exit(1)
 
 
-def run(args, output_dir, done, callbacks):
+def run(args, output_dir, done, callbacks, scope):
     started = time.time()
-    files.write_json(output_dir / "config.json", vars(args))
+    worker = training.worker()
+    if args.export and worker.count > 1:
+        raise ValueError(
+            "--export is not available in a multi-worker run (loading the "
+            "best model takes every worker): export best_model.keras "
+            "afterwards with examples/export_model.py. Received: --export "
+            f"with {worker.count} workers"
+        )
+    if worker.chief:
+        files.write_json(output_dir / "config.json", vars(args))
     keras.utils.set_random_seed(args.seed)
     keras.config.set_dtype_policy(POLICIES[args.mixed_precision])
     train_data, test, steps, pipeline = make_datasets(args, done)
-    with training.distribution_scope(args.distribute):
+    with scope:
         classes = data.LAYOUTS[args.dataset].classes
         model, recipe = build(args, classes, steps, output_dir)
     print(
@@ -209,8 +229,17 @@ def run(args, output_dir, done, callbacks):
         f"{keras.backend.backend()}, {pipeline}, "
         f"{keras.config.dtype_policy().name}, output {output_dir}"
         + (f", resuming after epoch {done}" if done else "")
+        + (
+            f", worker {worker.index} of {worker.count}"
+            if worker.count > 1
+            else ""
+        )
     )
-    train(model, train_data, test, recipe, callbacks, args, steps, done)
+    part = training.worker_part  # a JAX worker's rows of every batch
+    fit_data = (part(train_data), part(test))
+    train(model, *fit_data, recipe, callbacks, args, steps, done)
+    if not worker.chief:
+        return print(f"Worker {worker.index} of {worker.count}: done.")
     history = training.read_history(output_dir / training.HISTORY)
     summary = summarise(model, history, pipeline, train_data, test, steps)
     summary["wall_time_s_this_invocation"] = time.time() - started

@@ -11,7 +11,7 @@
 - `losses`: `SparseSmoothedCrossentropy`;
 - `optimizers`: `ScaledSGD`, a learning rate per group of variables;
 - `schedule`: `WarmupSchedule`, kept so that files saved with it load;
-- `distribute`: the distribution strategies of each backend.
+- `distribute`: the distribution strategies of each backend, `worker`.
 """
 
 from keras_chattn.training.backup import Backup
@@ -20,7 +20,12 @@ from keras_chattn.training.backup import check_settings
 from keras_chattn.training.backup import epochs_done
 from keras_chattn.training.best_model import BestModel
 from keras_chattn.training.distribute import STRATEGIES
+from keras_chattn.training.distribute import Worker
+from keras_chattn.training.distribute import WorkerLost
 from keras_chattn.training.distribute import distribution_scope
+from keras_chattn.training.distribute import peers_watched
+from keras_chattn.training.distribute import worker
+from keras_chattn.training.distribute import worker_part
 from keras_chattn.training.folders import BACKUP
 from keras_chattn.training.folders import BEST_MODEL
 from keras_chattn.training.folders import HISTORY
@@ -54,12 +59,17 @@ __all__ = [
     "SparseSmoothedCrossentropy",
     "TrainingRecipe",
     "WarmupSchedule",
+    "Worker",
+    "WorkerLost",
     "check_settings",
     "cifar_recipe",
     "distribution_scope",
     "epochs_done",
     "make_schedule",
+    "peers_watched",
     "read_history",
     "run_callbacks",
     "run_folder",
+    "worker",
+    "worker_part",
 ]

@@ -22,11 +22,13 @@ What `Backup` adds to `keras.callbacks.BackupAndRestore`, one line each:
 import json
 import math
 import pathlib
+import tempfile
 
 import keras
 import numpy as np
 
 from keras_chattn.utils import files
+from keras_chattn.utils import validation
 from keras_chattn.utils.types import PathLike
 
 RECORD = "training_metadata.json"
@@ -206,6 +208,11 @@ class Backup(keras.callbacks.BackupAndRestore):
             value is refused. Defaults to None.
         extend: allow a resume with a larger `settings["epochs"]`. Defaults
             to False.
+        chief: False on a multi-worker run's other workers: they restore
+            the chief's backup (the folder must be one all workers read,
+            as it is on one machine or a shared file system), neither lock
+            nor write it, and save into a temporary folder when the chief
+            saves (`save_and_discard`). Defaults to True.
 
     Example:
 
@@ -225,8 +232,10 @@ class Backup(keras.callbacks.BackupAndRestore):
         backup_dir: PathLike,
         settings: dict | None = None,
         extend: bool = False,
+        chief: bool = True,
     ) -> None:
         super().__init__(str(backup_dir), delete_checkpoint=False)
+        self.chief = validation.boolean("chief", chief)
         self.backup_path = pathlib.Path(backup_dir)
         if settings is not None:
             try:
@@ -246,19 +255,22 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._extensions = []
 
     def on_train_begin(self, logs=None):
-        if not self._lock.held:
+        if self.chief and not self._lock.held:
             self._lock.acquire()
-        files.remove_leftovers(self.backup_path)
+        if self.chief:
+            files.remove_leftovers(self.backup_path)
         record = check_settings(
             self.backup_path, self.settings or {}, self.extend
         )
         self._extensions = [] if record is None else record["extensions"]
         if record is not None:
             self._restore(record)
-            remove_stale(self.backup_path)
+            if self.chief:
+                remove_stale(self.backup_path)
 
     def on_train_end(self, logs=None):
-        self._lock.release()
+        if self.chief:
+            self._lock.release()
 
     def _restore(self, record):
         if not self.model.built:
@@ -283,6 +295,8 @@ class Backup(keras.callbacks.BackupAndRestore):
         name = BACKUP_PATTERN.format(epoch=self._current_epoch)
         whole = _config_serializes(self.model)
         name += ".keras" if whole else ".weights.h5"
+        if not self.chief:
+            return save_and_discard(self.model, name)
         needed = state_bytes(self.model)
         files.ensure_room(self.backup_path, needed, "the backup")
         with files.atomic_write(self.backup_path / name) as temporary:
@@ -301,6 +315,19 @@ class Backup(keras.callbacks.BackupAndRestore):
             },
         )
         remove_stale(self.backup_path, also=(OLD_RECORD,))
+
+
+def save_and_discard(model: keras.Model, name: str) -> None:
+    """What a multi-worker run's other workers do when the chief saves:
+    the same save, into a temporary folder deleted at once. Saving takes
+    part in the run's collectives (on JAX, reading distributed weights
+    does): a chief saving alone waits for the others forever."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = pathlib.Path(scratch) / name
+        if name.endswith(".keras"):
+            model.save(path)
+        else:
+            model.save_weights(path)
 
 
 def _config_serializes(model):

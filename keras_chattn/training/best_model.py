@@ -11,8 +11,10 @@ import pathlib
 
 import keras
 
+from keras_chattn.training.backup import save_and_discard
 from keras_chattn.training.backup import state_bytes
 from keras_chattn.utils import files
+from keras_chattn.utils import validation
 from keras_chattn.utils.types import PathLike
 
 
@@ -30,6 +32,10 @@ class BestModel(keras.callbacks.ModelCheckpoint):
         monitor: the logged quantity. Defaults to `"val_accuracy"`.
         mode: `"max"` or `"min"`. Defaults to `"max"`.
         initial_value_threshold: the best value of earlier epochs, or None.
+        chief: False on a multi-worker run's other workers: they save
+            when the chief does, into a temporary folder deleted at once
+            (saving takes part in the run's collectives), and do not lock
+            the folder. Defaults to True.
 
     Example:
 
@@ -51,6 +57,7 @@ class BestModel(keras.callbacks.ModelCheckpoint):
         monitor: str = "val_accuracy",
         mode: str = "max",
         initial_value_threshold: float | None = None,
+        chief: bool = True,
     ) -> None:
         super().__init__(
             str(filepath),
@@ -60,22 +67,26 @@ class BestModel(keras.callbacks.ModelCheckpoint):
             initial_value_threshold=initial_value_threshold,
         )
         self._lock = files.FolderLock(pathlib.Path(filepath).parent)
+        self.chief = validation.boolean("chief", chief)
 
     def on_train_begin(self, logs=None):
-        if not self._lock.held:
+        if self.chief and not self._lock.held:
             self._lock.acquire()
-        # What a killed save left (this file's temporary, nothing else).
-        files.temporary_path(self.filepath).unlink(missing_ok=True)
+        if self.chief:  # what a killed save left (this file's temporary)
+            files.temporary_path(self.filepath).unlink(missing_ok=True)
         super().on_train_begin(logs)
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
-        self._lock.release()
+        if self.chief:
+            self._lock.release()
 
     def _save_model(self, epoch, batch, logs):
         path = pathlib.Path(self.filepath)
         if not self._should_save_model(epoch, batch, logs, str(path)):
             return
+        if not self.chief:
+            return save_and_discard(self.model, path.name)
         files.ensure_room(path.parent, state_bytes(self.model), path.name)
         with files.atomic_write(path) as temporary:
             self.model.save(temporary, overwrite=True)

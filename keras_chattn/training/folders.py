@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from keras_chattn.training.backup import BackupError
 from keras_chattn.training.backup import check_settings
 from keras_chattn.training.backup import remove_stale
+from keras_chattn.training.distribute import worker
 from keras_chattn.training.history import HistoryError
 from keras_chattn.training.history import read_history
 from keras_chattn.utils import files
@@ -23,7 +24,10 @@ REFUSALS = (BackupError, HistoryError, files.FolderInUse, files.StorageError)
 
 @contextlib.contextmanager
 def run_folder(
-    output_dir: PathLike, settings: dict | None = None, extend: bool = False
+    output_dir: PathLike,
+    settings: dict | None = None,
+    extend: bool = False,
+    chief: bool | None = None,
 ) -> Iterator[int]:
     """Holds `output_dir`'s lock and yields the epochs its backup holds.
 
@@ -34,6 +38,10 @@ def run_folder(
     not the run's. `cifar_recipe(output_dir=...)`'s callbacks check again
     when training starts, and lock the folder themselves: this is for the
     work around training (the data of the remaining epochs, a summary).
+
+    A multi-worker run's other workers (`chief` False; by default
+    `worker().chief`) read the chief's folder and neither lock nor change
+    it.
 
     Example:
 
@@ -49,6 +57,12 @@ def run_folder(
             f"{folder} is a file, not a folder: a run needs a folder (it is "
             "created when missing)."
         )
+    if chief is None:
+        chief = worker().chief
+    if not chief:
+        record = check_settings(folder / BACKUP, settings or {}, extend)
+        yield record["epoch"] if record else 0
+        return
     with files.FolderLock(folder):
         files.remove_leftovers(folder)
         record = check_settings(folder / BACKUP, settings or {}, extend)

@@ -8,6 +8,7 @@ import keras
 
 from keras_chattn.training.backup import Backup
 from keras_chattn.training.best_model import BestModel
+from keras_chattn.training.distribute import worker
 from keras_chattn.training.folders import BACKUP
 from keras_chattn.training.folders import BEST_MODEL
 from keras_chattn.training.folders import HISTORY
@@ -267,6 +268,7 @@ def run_callbacks(
     tensorboard: bool = True,
     settings: dict | None = None,
     extend: bool = False,
+    chief: bool | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The callbacks of a resumable run writing into `output_dir`.
 
@@ -283,22 +285,28 @@ def run_callbacks(
       (from the same state, on the same data), and one killed after it
       goes on with the next.
 
-    `settings` and `extend` go to `Backup`.
+    `settings` and `extend` go to `Backup`. In a multi-worker run only
+    the chief (`chief`, by default `worker().chief`) writes; the other
+    workers keep `TerminateOnNaN`, `EpochDetails`, and `BestModel` and
+    `Backup` with `chief=False` (which restore the chief's backup when
+    training starts and save into temporary folders when the chief saves).
     """
     output_dir = pathlib.Path(output_dir)
     mode = "min" if "loss" in monitor else "max"
     history = output_dir / HISTORY
     callbacks = [keras.callbacks.TerminateOnNaN(), EpochDetails()]
+    if chief is None:
+        chief = worker().chief
+    best = BestModel(
+        output_dir / BEST_MODEL,
+        monitor=monitor,
+        mode=mode,
+        initial_value_threshold=best_logged(history, monitor, mode),
+        chief=validation.boolean("chief", chief),
+    )
+    backup = Backup(output_dir / BACKUP, settings, extend, chief=chief)
+    if not chief:
+        return [*callbacks, best, backup]
     if tensorboard and tensorboard_available():
         callbacks.append(keras.callbacks.TensorBoard(str(output_dir / LOGS)))
-    callbacks += [
-        BestModel(
-            output_dir / BEST_MODEL,
-            monitor=monitor,
-            mode=mode,
-            initial_value_threshold=best_logged(history, monitor, mode),
-        ),
-        EpochLog(history, output_dir / BACKUP),
-        Backup(output_dir / BACKUP, settings=settings, extend=extend),
-    ]
-    return callbacks
+    return [*callbacks, best, EpochLog(history, output_dir / BACKUP), backup]

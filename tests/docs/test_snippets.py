@@ -48,7 +48,7 @@ PYTHON_PAGES = [
     if any(b.language == "python" for b in code_blocks(page))
 ]
 # Blocks that cannot run here, with the reason each shows its reader.
-EXPECTED_NOT_RUN = 6
+EXPECTED_NOT_RUN = 7
 
 RUNNER = """
 import json, sys, traceback
