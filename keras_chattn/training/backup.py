@@ -255,9 +255,9 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._extensions = []
 
     def on_train_begin(self, logs=None):
-        if self.chief and not self._lock.held:
-            self._lock.acquire()
         if self.chief:
+            if not self._lock.held:
+                self._lock.acquire()
             files.remove_leftovers(self.backup_path)
         record = check_settings(
             self.backup_path, self.settings or {}, self.extend

@@ -70,9 +70,10 @@ class BestModel(keras.callbacks.ModelCheckpoint):
         self.chief = validation.boolean("chief", chief)
 
     def on_train_begin(self, logs=None):
-        if self.chief and not self._lock.held:
-            self._lock.acquire()
-        if self.chief:  # what a killed save left (this file's temporary)
+        if self.chief:
+            if not self._lock.held:
+                self._lock.acquire()
+            # What a killed save left (this file's temporary, nothing else).
             files.temporary_path(self.filepath).unlink(missing_ok=True)
         super().on_train_begin(logs)
 

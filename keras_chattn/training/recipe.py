@@ -302,7 +302,7 @@ def run_callbacks(
         monitor=monitor,
         mode=mode,
         initial_value_threshold=best_logged(history, monitor, mode),
-        chief=validation.boolean("chief", chief),
+        chief=chief,
     )
     backup = Backup(output_dir / BACKUP, settings, extend, chief=chief)
     if not chief:

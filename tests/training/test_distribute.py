@@ -13,6 +13,8 @@ import keras
 import numpy as np
 import pytest
 
+import keras_chattn.training.backup as backup_module
+import keras_chattn.training.best_model as best_module
 from keras_chattn.training import Backup
 from keras_chattn.training import BestModel
 from keras_chattn.training import Worker
@@ -48,29 +50,24 @@ def test_one_process_is_the_only_worker_and_its_data_is_unchanged():
     assert worker_part(batches) is batches
 
 
-def test_other_workers_write_nothing_and_save_when_the_chief_does(tmp_path):
+def test_other_workers_write_nothing_and_save_when_the_chief_does(
+    tmp_path, monkeypatch
+):
     model = tiny_model()
     callbacks = run_callbacks(tmp_path / "run", monitor="loss", chief=False)
     kinds = [type(c).__name__ for c in callbacks]
     assert kinds == ["TerminateOnNaN", "EpochDetails", "BestModel", "Backup"]
     assert [c.chief for c in callbacks[2:]] == [False, False]
     saved = []
-    import keras_chattn.training.backup as backup_module
-    import keras_chattn.training.best_model as best_module
-
     real = backup_module.save_and_discard
 
     def spy(model, name):
         saved.append(name)
         real(model, name)
 
-    backup_module.save_and_discard = spy
-    try:
-        best_module.save_and_discard = spy
-        fit(model, callbacks)
-    finally:
-        backup_module.save_and_discard = real
-        best_module.save_and_discard = real
+    monkeypatch.setattr(backup_module, "save_and_discard", spy)
+    monkeypatch.setattr(best_module, "save_and_discard", spy)
+    fit(model, callbacks)
     assert not (tmp_path / "run").exists()
     # Each epoch: the best model (the loss fell) and the backup, in the
     # order the chief writes them.
